@@ -1,0 +1,53 @@
+// spasmwatchd configuration: a TOML file (documented in README "Configuration") with command-line
+// flags overriding it. Parsing is pure (text in, config or a precise error out).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/link.hpp"
+
+namespace spasmwatch::app {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class DeviceTransport : std::uint8_t { serial, tcp_connect };
+
+struct DeviceConfig {
+  std::string name;
+  DeviceTransport transport = DeviceTransport::serial;
+  io::SerialSettings serial;  // transport == serial
+  io::Endpoint endpoint;      // transport == tcp_connect
+};
+
+struct DaemonConfig {
+  std::vector<DeviceConfig> devices;
+  std::optional<io::Endpoint> listen;  // accept devices that dial in (BLE gateway, simulator)
+  std::string record_dir;              // empty: the default data directory
+  bool record = true;
+  std::string stats_json;              // written at exit when set
+  double status_interval_s = 2.0;      // 0: no periodic status lines
+  double ping_interval_s = 2.0;        // time-sync pings per connection
+};
+
+// "NAME=serial:PATH[@BAUD]" or "NAME=tcp:HOST:PORT". Throws ConfigError naming the spec.
+[[nodiscard]] DeviceConfig parse_device_spec(std::string_view spec);
+
+// Parses TOML text (`source` names it in errors). Unknown keys are errors.
+[[nodiscard]] DaemonConfig parse_config_toml(std::string_view text, const std::string& source);
+[[nodiscard]] DaemonConfig load_config_file(const std::string& path);
+
+// Adds or replaces (by name) a device. Throws ConfigError on a duplicate in `extra`.
+void merge_devices(DaemonConfig& config, const std::vector<DeviceConfig>& extra);
+
+// $XDG_DATA_HOME/spasmwatch/recordings, else ~/.local/share/spasmwatch/recordings.
+[[nodiscard]] std::string default_record_dir();
+
+}  // namespace spasmwatch::app

@@ -1,0 +1,146 @@
+// replay_bench: builds a recording of simulated 8-channel 2 kHz EMG + 3-axis 100 Hz
+// accelerometer (default one hour, as the daemon would record it: frames encoded, decoded and
+// recorded), then measures
+//   - live decode: frame decoder + protobuf parse + assembler, samples/s on one core
+//   - replay: read + decode records + assemble, samples/s on one core (best of 3)
+//   - recording size in bytes per sample (all samples, and the EMG share)
+// Usage: replay_bench [--hours H] [--scenario NAME] [--file PATH]
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <unistd.h>
+
+#include "ingest/stream_assembler.hpp"
+#include "protocol/frame_decoder.hpp"
+#include "protocol/message_codec.hpp"
+#include "record/recording_reader.hpp"
+#include "record/recording_writer.hpp"
+#include "signal_model.hpp"
+#include "sim_device.hpp"
+
+using namespace spasmwatch;
+
+namespace {
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"replay_bench: decode + assemble throughput and recording size"};
+  double hours = 1.0;
+  std::string scenario = "day-neck";
+  std::string file = "/tmp/spasmwatch-bench-" + std::to_string(::getpid()) + ".swr";
+  cli.add_option("--hours", hours, "Hours of recording")->check(CLI::Range(0.001, 24.0));
+  cli.add_option("--scenario", scenario, "Simulator scenario");
+  cli.add_option("--file", file, "Where to write the recording (removed at exit)");
+  CLI11_PARSE(cli, argc, argv);
+
+  sim::SignalConfig config;
+  config.scenario = scenario;
+  config.site = proto::NECK;
+  config.emg_channels = 8;
+  config.emg_rate_hz = 2000;
+  config.acc_rate_hz = 100;
+  config.duration_s = hours * 3600;
+  config.seed = 11;
+  sim::SignalModel model(config);
+  sim::SimDevice device(model, {});
+
+  // 1. Produce the byte stream a device would send, in chunks, and record it as the daemon does.
+  std::filesystem::remove(file);
+  record::RecordingInfo info;
+  info.device_name = "bench";
+  info.software = "replay_bench";
+  auto writer = record::RecordingWriter::create(file, info);
+  protocol::FrameDecoder decoder;
+  proto::DeviceMessage message;
+  ingest::DeviceAssembler live("bench");
+  std::vector<sim::OutgoingFrame> out;
+  std::vector<std::uint8_t> host;
+  {
+    proto::HostMessage start;
+    start.mutable_start();
+    protocol::encode_message(start, host);
+  }
+  const std::int64_t t0_ns = 1'700'000'000'000'000'000;
+  double decode_s = 0;
+  std::uint64_t wire_bytes = 0;
+  std::uint64_t values = 0;
+  device.on_connected(0, out);
+  device.on_host_bytes(host, 0, out);
+  auto deliver = [&](double t) {
+    std::vector<std::uint8_t> bytes;
+    for (auto& f : out) bytes.insert(bytes.end(), f.bytes.begin(), f.bytes.end());
+    out.clear();
+    wire_bytes += bytes.size();
+    const std::int64_t host_ns = t0_ns + static_cast<std::int64_t>(t * 1e9) + 2'000'000;
+    double mark = now_s();
+    std::span<const std::uint8_t> in(bytes);
+    while (!in.empty()) {
+      const auto r = decoder.next(in);
+      if (r.status != protocol::FrameDecoder::Status::frame) continue;
+      protocol::FrameEvent e;
+      e.host_time_ns = host_ns;
+      if (protocol::parse_device_message(r.payload, message) != protocol::FrameError::none) continue;
+      e.message = &message;
+      if (message.has_samples()) values += static_cast<std::uint64_t>(message.samples().samples_size());
+      live.on_event(e);
+      decode_s += now_s() - mark;
+      writer->append(e);  // recording time is not part of the decode figure
+      mark = now_s();
+    }
+    decode_s += now_s() - mark;
+  };
+  deliver(0);
+  for (double t = 0.1; !device.finished(); t += 0.1) {
+    device.advance(t, true, out);
+    deliver(t);
+  }
+  writer->sync();
+  const auto file_bytes = std::filesystem::file_size(file);
+  writer.reset();
+
+  // 2. Replay: read + decode + assemble, best of three.
+  double best_s = 1e300;
+  std::uint64_t replayed = 0;
+  for (int run = 0; run < 3; ++run) {
+    const double start = now_s();
+    auto reader = record::RecordingReader::open(file);
+    ingest::DeviceAssembler assembler("bench");
+    protocol::FrameEvent e;
+    replayed = 0;
+    while (reader->next(e)) {
+      if (e.message != nullptr && e.message->has_samples()) {
+        replayed += static_cast<std::uint64_t>(e.message->samples().samples_size());
+      }
+      assembler.on_event(e);
+    }
+    best_s = std::min(best_s, now_s() - start);
+    const auto st = assembler.stats();
+    if (st.streams().at("emg").samples() != live.stats().streams().at("emg").samples()) {
+      std::fprintf(stderr, "replay_bench: replay disagrees with live ingest\n");
+      return 1;
+    }
+  }
+  std::filesystem::remove(file);
+
+  const auto emg_values = live.stats().streams().at("emg").samples();
+  std::printf("recording: %.2f h, 8 ch EMG @ 2000 Hz + 3 ch ACC @ 100 Hz, scenario %s\n", hours,
+              scenario.c_str());
+  std::printf("samples: %llu (EMG %llu)\n", static_cast<unsigned long long>(values),
+              static_cast<unsigned long long>(emg_values));
+  std::printf("wire (protobuf varints + COBS + CRC): %.3f bytes/sample\n",
+              static_cast<double>(wire_bytes) / static_cast<double>(values));
+  std::printf("recording file: %llu bytes, %.3f bytes/sample (EDF: 2.000)\n",
+              static_cast<unsigned long long>(file_bytes),
+              static_cast<double>(file_bytes) / static_cast<double>(values));
+  std::printf("live decode (frame decoder + protobuf parse + assemble): %.1f M samples/s\n",
+              static_cast<double>(values) / decode_s / 1e6);
+  std::printf("replay (read + decode + assemble), best of 3: %.3f s, %.1f M samples/s\n", best_s,
+              static_cast<double>(replayed) / best_s / 1e6);
+  return 0;
+}
