@@ -11,7 +11,9 @@ constexpr double kTwoPi = 2 * std::numbers::pi;
 constexpr double kNoiseG = 0.002;
 constexpr double kElectromechanicalDelayS = 0.03;
 
-bool lying_on_side(Posture p) { return p == Posture::left_side || p == Posture::right_side; }
+bool lying_on_side(Posture p) {
+  return p == Posture::left_side || p == Posture::right_side;
+}
 
 // Where "up" points in the device frame for a site and posture, before the mounting tilt.
 // Trunk and neck: x to the wearer's right, y to the head, z out of the skin of the back.
@@ -22,45 +24,69 @@ Vec3 base_up(proto::BodySite site, proto::Side side, Posture p) {
   switch (site) {
     case proto::JAW:
       switch (p) {
-        case Posture::upright: return {0, 1, 0};
-        case Posture::sitting: return {0.208, 0.978, 0};
-        case Posture::supine: return {1, 0, 0};
-        case Posture::prone: return {-1, 0, 0};
-        case Posture::left_side: return {0, 0, lateral};
-        case Posture::right_side: return {0, 0, -lateral};
+        case Posture::upright:
+          return {0, 1, 0};
+        case Posture::sitting:
+          return {0.208, 0.978, 0};
+        case Posture::supine:
+          return {1, 0, 0};
+        case Posture::prone:
+          return {-1, 0, 0};
+        case Posture::left_side:
+          return {0, 0, lateral};
+        case Posture::right_side:
+          return {0, 0, -lateral};
       }
       break;
     case proto::FOREARM:
       switch (p) {
-        case Posture::upright: return {-1, 0, 0};   // arm hanging
-        case Posture::sitting: return {-0.2, 0, 0.98};  // on the desk, palm down
-        case Posture::supine: return {0, 0, 1};
-        case Posture::prone: return {0, 0, -1};
-        case Posture::left_side: return {0.2, 0.7, 0.68};
-        case Posture::right_side: return {0.2, -0.7, 0.68};
+        case Posture::upright:
+          return {-1, 0, 0};  // arm hanging
+        case Posture::sitting:
+          return {-0.2, 0, 0.98};  // on the desk, palm down
+        case Posture::supine:
+          return {0, 0, 1};
+        case Posture::prone:
+          return {0, 0, -1};
+        case Posture::left_side:
+          return {0.2, 0.7, 0.68};
+        case Posture::right_side:
+          return {0.2, -0.7, 0.68};
       }
       break;
     case proto::THIGH:
     case proto::CALF: {
       const bool thigh = site == proto::THIGH;
       switch (p) {
-        case Posture::upright: return {0, 1, 0};
-        case Posture::sitting: return thigh ? Vec3{0, 0.1, 0.995} : Vec3{0, 0.94, 0.34};
-        case Posture::supine: return {0, 0, 1};
-        case Posture::prone: return {0, 0, -1};
-        case Posture::left_side: return {1, 0, 0};
-        case Posture::right_side: return {-1, 0, 0};
+        case Posture::upright:
+          return {0, 1, 0};
+        case Posture::sitting:
+          return thigh ? Vec3{0, 0.1, 0.995} : Vec3{0, 0.94, 0.34};
+        case Posture::supine:
+          return {0, 0, 1};
+        case Posture::prone:
+          return {0, 0, -1};
+        case Posture::left_side:
+          return {1, 0, 0};
+        case Posture::right_side:
+          return {-1, 0, 0};
       }
       break;
     }
     default:  // neck, shoulder, upper and lower back
       switch (p) {
-        case Posture::upright: return {0, 1, 0};
-        case Posture::sitting: return {0, 0.978, -0.208};  // leaning back a little
-        case Posture::supine: return {0, 0, -1};
-        case Posture::prone: return {0, 0, 1};
-        case Posture::left_side: return {1, 0, 0};
-        case Posture::right_side: return {-1, 0, 0};
+        case Posture::upright:
+          return {0, 1, 0};
+        case Posture::sitting:
+          return {0, 0.978, -0.208};  // leaning back a little
+        case Posture::supine:
+          return {0, 0, -1};
+        case Posture::prone:
+          return {0, 0, 1};
+        case Posture::left_side:
+          return {1, 0, 0};
+        case Posture::right_side:
+          return {-1, 0, 0};
       }
       break;
   }
@@ -74,8 +100,7 @@ inline std::int32_t to_counts(double g) {
 
 }  // namespace
 
-AccGenerator::AccGenerator(const SignalConfig& config, const Schedule& schedule,
-                           const ScenarioSpec& spec)
+AccGenerator::AccGenerator(const SignalConfig& config, const Schedule& schedule, const ScenarioSpec& spec)
     : schedule_(schedule),
       site_(config.site),
       side_(config.side),
@@ -88,9 +113,10 @@ AccGenerator::AccGenerator(const SignalConfig& config, const Schedule& schedule,
   const Vec3 axis = random_unit_vector(rng);
   const double angle = rng.uniform(0, 8) * std::numbers::pi / 180;
   const double c = std::cos(angle), s = std::sin(angle), k = 1 - c;
-  mounting_ = {Vec3{c + k * axis.x * axis.x, k * axis.x * axis.y - s * axis.z, k * axis.x * axis.z + s * axis.y},
-               Vec3{k * axis.y * axis.x + s * axis.z, c + k * axis.y * axis.y, k * axis.y * axis.z - s * axis.x},
-               Vec3{k * axis.z * axis.x - s * axis.y, k * axis.z * axis.y + s * axis.x, c + k * axis.z * axis.z}};
+  mounting_ = {
+      Vec3{c + k * axis.x * axis.x, k * axis.x * axis.y - s * axis.z, k * axis.x * axis.z + s * axis.y},
+      Vec3{k * axis.y * axis.x + s * axis.z, c + k * axis.y * axis.y, k * axis.y * axis.z - s * axis.x},
+      Vec3{k * axis.z * axis.x - s * axis.y, k * axis.z * axis.y + s * axis.x, c + k * axis.z * axis.z}};
   bias_g_ = {rng.uniform(-0.01, 0.01), rng.uniform(-0.01, 0.01), rng.uniform(-0.01, 0.01)};
   breath_hz_ = rng.uniform(0.2, 0.3);
   up_alpha_ = 1 - std::exp(-1 / (0.4 * rate_hz_));
@@ -149,8 +175,7 @@ Vec3 AccGenerator::evaluate(const Pulse& p, double t) {
       a = std::sin(kTwoPi * u / (p.end_s - p.start_s) + p.phase);
       break;
     case AccShape::tremor:
-      a = smoothstep(u / 0.3) * smoothstep((p.end_s - t) / 0.3) *
-          std::sin(kTwoPi * p.freq_hz * u + p.phase);
+      a = smoothstep(u / 0.3) * smoothstep((p.end_s - t) / 0.3) * std::sin(kTwoPi * p.freq_hz * u + p.phase);
       break;
     case AccShape::none:
       break;
@@ -172,8 +197,8 @@ void AccGenerator::generate(std::span<std::int32_t> out) {
     while (next_involuntary_ < involuntary.size() && involuntary[next_involuntary_].start_s <= t) {
       const MuscleBurst& b = involuntary[next_involuntary_++];
       if (b.jerk_g > 0) {
-        add_pulse({AccShape::damped, AccAxis::given, b.jerk_dir, kElectromechanicalDelayS, 0.5,
-                   b.jerk_g, 8, 0.06, 0},
+        add_pulse({AccShape::damped, AccAxis::given, b.jerk_dir, kElectromechanicalDelayS, 0.5, b.jerk_g, 8,
+                   0.06, 0},
                   b.start_s);
       }
       if (b.tremor_g > 0 && b.rhythm_hz > 0) {

@@ -48,7 +48,7 @@ class AccGenerator {
   proto::BodySite site_;
   proto::Side side_;
   double rate_hz_;
-  double max_freq_hz_;          // oscillations stay below the sensor's anti-alias corner
+  double max_freq_hz_;  // oscillations stay below the sensor's anti-alias corner
 
   Rng noise_rng_;
   std::array<Vec3, 3> mounting_;  // rows of a small rotation: body-segment frame -> device
@@ -59,7 +59,7 @@ class AccGenerator {
   std::size_t next_involuntary_ = 0;
   VoluntaryPlanner planner_;
   std::vector<Pulse> active_;
-  Vec3 up_;                      // smoothed gravity direction
+  Vec3 up_;  // smoothed gravity direction
   double up_alpha_ = 0;
   std::uint64_t n_ = 0;
 };

@@ -10,17 +10,22 @@ namespace {
 constexpr double kTwoPi = 2 * std::numbers::pi;
 constexpr double kEcgBeforeRS = 0.12;  // template span around the R peak
 constexpr double kEcgAfterRS = 0.45;
-constexpr double kMinRrS = 0.68;       // > template span, so beats never overlap
+constexpr double kMinRrS = 0.68;  // > template span, so beats never overlap
 constexpr double kMaxRrS = 1.3;
 
 // R-peak amplitude range (µV) of ECG bleeding into surface EMG, by site.
 std::array<double, 2> ecg_range_uv(proto::BodySite site) {
   switch (site) {
-    case proto::NECK: return {30, 60};
-    case proto::SHOULDER: return {40, 90};
-    case proto::UPPER_BACK: return {70, 150};
-    case proto::LOWER_BACK: return {30, 70};
-    default: return {0, 0};
+    case proto::NECK:
+      return {30, 60};
+    case proto::SHOULDER:
+      return {40, 90};
+    case proto::UPPER_BACK:
+      return {70, 150};
+    case proto::LOWER_BACK:
+      return {30, 70};
+    default:
+      return {0, 0};
   }
 }
 
@@ -34,15 +39,13 @@ double ecg_shape(double t) {
 }
 
 inline std::int32_t to_counts(float uv) {
-  const float c = std::clamp(uv * static_cast<float>(1 / SignalModel::kEmgScaleUv), -32768.0f,
-                             32767.0f);
+  const float c = std::clamp(uv * static_cast<float>(1 / SignalModel::kEmgScaleUv), -32768.0f, 32767.0f);
   return static_cast<std::int32_t>(c + (c < 0 ? -0.5f : 0.5f));
 }
 
 }  // namespace
 
-EmgGenerator::EmgGenerator(const SignalConfig& config, const Schedule& schedule,
-                           const ScenarioSpec& spec)
+EmgGenerator::EmgGenerator(const SignalConfig& config, const Schedule& schedule, const ScenarioSpec& spec)
     : schedule_(schedule),
       channels_(config.emg_channels),
       rate_hz_(config.emg_rate_hz),
@@ -59,16 +62,14 @@ EmgGenerator::EmgGenerator(const SignalConfig& config, const Schedule& schedule,
 
   // Amplifier and electrode noise: 10 Hz to 450 Hz (kept below Nyquist at 500 Hz).
   const std::array floor_filters{design_biquad(FilterKind::highpass, 10, 0.707, fs),
-                                 design_biquad(FilterKind::lowpass, std::min(450.0, 0.45 * fs),
-                                               0.707, fs)};
+                                 design_biquad(FilterKind::lowpass, std::min(450.0, 0.45 * fs), 0.707, fs)};
   floor_hp_ = floor_filters[0].as<float>();
   floor_lp_ = floor_filters[1].as<float>();
   const double floor_energy = impulse_stats(floor_filters, settle).energy;
 
   // Surface-EMG spectrum: corners vary a little between people and muscles.
-  const std::array muscle_filters{
-      design_biquad(FilterKind::highpass, rng.uniform(40, 60), 0.707, fs),
-      design_biquad(FilterKind::lowpass, rng.uniform(110, 160), 0.707, fs)};
+  const std::array muscle_filters{design_biquad(FilterKind::highpass, rng.uniform(40, 60), 0.707, fs),
+                                  design_biquad(FilterKind::lowpass, rng.uniform(110, 160), 0.707, fs)};
   muscle_hp_ = muscle_filters[0].as<float>();
   muscle_lp_ = muscle_filters[1].as<float>();
   const double muscle_norm = 1 / std::sqrt(impulse_stats(muscle_filters, settle).energy);
@@ -94,14 +95,14 @@ EmgGenerator::EmgGenerator(const SignalConfig& config, const Schedule& schedule,
 
   // ECG.
   const auto range = ecg_range_uv(config.site);
-  const double side_factor =
-      config.side == proto::LEFT ? 1.2 : config.side == proto::RIGHT ? 0.8 : 1.0;
+  const double side_factor = config.side == proto::LEFT ? 1.2 : config.side == proto::RIGHT ? 0.8 : 1.0;
   ecg_amplitude_uv_ = ecg_on_ ? std::clamp(rng.uniform(range[0], range[1]) * side_factor, 20.0, 150.0) : 0;
   ecg_pre_ = static_cast<std::size_t>(std::lround(kEcgBeforeRS * fs));
   const auto length = ecg_pre_ + static_cast<std::size_t>(std::lround(kEcgAfterRS * fs));
   ecg_template_.resize(length);
   for (std::size_t k = 0; k < length; ++k) {
-    ecg_template_[k] = static_cast<float>(ecg_shape((static_cast<double>(k) - static_cast<double>(ecg_pre_)) / fs));
+    ecg_template_[k] =
+        static_cast<float>(ecg_shape((static_cast<double>(k) - static_cast<double>(ecg_pre_)) / fs));
   }
   beat_pos_ = length;
   heart_rate_bpm_ = schedule.segments.front().heart_rate_bpm;
@@ -157,8 +158,8 @@ float EmgGenerator::next_mains(std::uint64_t n) {
   }
   const auto z2 = mains_z_ * mains_z_;
   const auto z3 = z2 * mains_z_;
-  const double hum = (mains_coef_[0] * mains_z_).imag() + (mains_coef_[1] * z2).imag() +
-                     (mains_coef_[2] * z3).imag();
+  const double hum =
+      (mains_coef_[0] * mains_z_).imag() + (mains_coef_[1] * z2).imag() + (mains_coef_[2] * z3).imag();
   return static_cast<float>((1 + 0.25 * mod_z_.imag()) * hum);
 }
 
@@ -245,14 +246,30 @@ void EmgGenerator::generate(std::span<std::int32_t> out) {
     compute_shared(points);
     std::int32_t* dst = out.data() + done * channels;
     switch (channels_) {
-      case 1: render<1>(dst, points); break;
-      case 2: render<2>(dst, points); break;
-      case 3: render<3>(dst, points); break;
-      case 4: render<4>(dst, points); break;
-      case 5: render<5>(dst, points); break;
-      case 6: render<6>(dst, points); break;
-      case 7: render<7>(dst, points); break;
-      default: render<8>(dst, points); break;
+      case 1:
+        render<1>(dst, points);
+        break;
+      case 2:
+        render<2>(dst, points);
+        break;
+      case 3:
+        render<3>(dst, points);
+        break;
+      case 4:
+        render<4>(dst, points);
+        break;
+      case 5:
+        render<5>(dst, points);
+        break;
+      case 6:
+        render<6>(dst, points);
+        break;
+      case 7:
+        render<7>(dst, points);
+        break;
+      default:
+        render<8>(dst, points);
+        break;
     }
     n_ += points;
     done += points;

@@ -55,10 +55,10 @@ class EmgGenerator {
   std::vector<float> noise_block_;  // kBlock * (2 * channels + 1)
   Biquad<float> floor_hp_, floor_lp_, muscle_hp_, muscle_lp_;
   BiquadBank<kMaxChannels> floor_hp_s_, floor_lp_s_, muscle_hp_s_, muscle_lp_s_;
-  std::array<float, kMaxChannels> floor_scale_{};     // white input -> floor RMS in µV
-  std::array<float, kMaxChannels> muscle_gain_{};     // envelope -> this channel
+  std::array<float, kMaxChannels> floor_scale_{};  // white input -> floor RMS in µV
+  std::array<float, kMaxChannels> muscle_gain_{};  // envelope -> this channel
   std::array<float, kMaxChannels> ecg_gain_{}, mains_gain_{}, artifact_gain_{};
-  float common_weight_ = 0, own_weight_ = 0;          // muscle source mix, unit variance out
+  float common_weight_ = 0, own_weight_ = 0;  // muscle source mix, unit variance out
 
   // Envelope: activity segments, involuntary bursts, voluntary actions.
   std::size_t segment_ = 0;
@@ -70,9 +70,9 @@ class EmgGenerator {
 
   // ECG bleed.
   Rng ecg_rng_;
-  std::vector<float> ecg_template_;   // normalised beat, R peak at ecg_pre_ samples
+  std::vector<float> ecg_template_;  // normalised beat, R peak at ecg_pre_ samples
   std::size_t ecg_pre_ = 0;
-  std::size_t beat_pos_ = 0;          // == template size: no beat in progress
+  std::size_t beat_pos_ = 0;  // == template size: no beat in progress
   double ecg_amplitude_uv_ = 0, beat_amplitude_uv_ = 0;
   double next_r_s_ = 0, heart_rate_bpm_ = 65;
   double resp_hz_ = 0.25, resp_phase_ = 0;

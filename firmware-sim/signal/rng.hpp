@@ -76,8 +76,8 @@ class Rng {
   // filters, whose outputs sum many inputs and so are Gaussian to within measurement.
   float noise_gaussian() {
     const std::uint64_t r = next();
-    const auto sum = static_cast<std::int32_t>((r & 0xFFFF) + ((r >> 16) & 0xFFFF) +
-                                               ((r >> 32) & 0xFFFF) + (r >> 48));
+    const auto sum =
+        static_cast<std::int32_t>((r & 0xFFFF) + ((r >> 16) & 0xFFFF) + ((r >> 32) & 0xFFFF) + (r >> 48));
     constexpr float kScale = 1.7320508f / 65536.0f;  // sqrt(12 / 4) / 2^16, i.e. unit variance
     return static_cast<float>(sum - 131070) * kScale;
   }
@@ -128,8 +128,8 @@ class NoiseBlock {
       s0_[lane] ^= s3_[lane];
       s2_[lane] ^= t;
       s3_[lane] = rotl(s3_[lane], 45);
-      const auto sum = static_cast<std::int32_t>((r & 0xFFFF) + ((r >> 16) & 0xFFFF) +
-                                                 ((r >> 32) & 0xFFFF) + (r >> 48));
+      const auto sum =
+          static_cast<std::int32_t>((r & 0xFFFF) + ((r >> 16) & 0xFFFF) + ((r >> 32) & 0xFFFF) + (r >> 48));
       out[lane] = static_cast<float>(sum - 131070) * kScale;
     }
   }

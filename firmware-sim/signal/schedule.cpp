@@ -9,9 +9,9 @@
 namespace spasmwatch::sim::detail {
 namespace {
 
-constexpr double kFirstEventAfterS = 8;    // let a detector's baseline settle
-constexpr double kMinEventGapS = 3;        // rest between involuntary events
-constexpr double kClearOfActivityS = 2;    // events keep this far from chewing / turning over
+constexpr double kFirstEventAfterS = 8;  // let a detector's baseline settle
+constexpr double kMinEventGapS = 3;      // rest between involuntary events
+constexpr double kClearOfActivityS = 2;  // events keep this far from ambiguous movements
 constexpr double kEndMarginS = 0.5;
 
 Posture default_posture(ActivityKind kind) {
@@ -41,43 +41,65 @@ Posture random_lying(Rng& rng, Posture other) {
 
 double tonic_uv(ActivityKind kind, proto::BodySite site) {
   const bool leg = is_leg(site);
-  const bool neck_shoulder =
-      site == proto::NECK || site == proto::SHOULDER || site == proto::UPPER_BACK;
+  const bool neck_shoulder = site == proto::NECK || site == proto::SHOULDER || site == proto::UPPER_BACK;
   switch (kind) {
-    case ActivityKind::rest: return site == proto::JAW ? 1.5 : 1.2;
-    case ActivityKind::sleep: return 0.3;
-    case ActivityKind::standing: return leg ? 4.5 : site == proto::LOWER_BACK ? 3.5 : 1.5;
+    case ActivityKind::rest:
+      return site == proto::JAW ? 1.5 : 1.2;
+    case ActivityKind::sleep:
+      return 0.3;
+    case ActivityKind::standing:
+      return leg ? 4.5 : site == proto::LOWER_BACK ? 3.5 : 1.5;
     case ActivityKind::walking:
       return leg ? 3.5 : site == proto::LOWER_BACK ? 3 : site == proto::JAW ? 1.2 : 2;
     case ActivityKind::typing:
       return neck_shoulder ? 6.5 : site == proto::FOREARM ? 7 : site == proto::LOWER_BACK ? 2.5 : 1.2;
-    case ActivityKind::chewing: return site == proto::JAW ? 3 : site == proto::NECK ? 2 : 1.2;
-    case ActivityKind::turning_over: return site == proto::JAW ? 5 : 15;
-    case ActivityKind::moving: return site == proto::JAW ? 2 : 7;
+    case ActivityKind::chewing:
+      return site == proto::JAW ? 3 : site == proto::NECK ? 2 : 1.2;
+    case ActivityKind::turning_over:
+      return site == proto::JAW ? 5 : 15;
+    case ActivityKind::moving:
+      return site == proto::JAW ? 2 : 7;
+    case ActivityKind::shifting:
+      return site == proto::JAW ? 2 : 6;
   }
   return 1;
 }
 
 double artifact_uv(ActivityKind kind) {
   switch (kind) {
-    case ActivityKind::walking: return 6;
-    case ActivityKind::moving: return 35;
-    case ActivityKind::turning_over: return 120;
-    case ActivityKind::standing: return 1;
-    default: return 0;
+    case ActivityKind::walking:
+      return 6;
+    case ActivityKind::moving:
+      return 35;
+    case ActivityKind::shifting:
+      return 20;
+    case ActivityKind::turning_over:
+      return 120;
+    case ActivityKind::standing:
+      return 1;
+    default:
+      return 0;
   }
 }
 
 double heart_rate_offset_bpm(ActivityKind kind) {
   switch (kind) {
-    case ActivityKind::sleep: return -7;
-    case ActivityKind::walking: return 9;
-    case ActivityKind::moving: return 7;
-    case ActivityKind::turning_over: return 4;
-    case ActivityKind::standing: return 3;
+    case ActivityKind::sleep:
+      return -7;
+    case ActivityKind::walking:
+      return 9;
+    case ActivityKind::moving:
+      return 7;
+    case ActivityKind::turning_over:
+      return 4;
+    case ActivityKind::standing:
+      return 3;
     case ActivityKind::typing:
-    case ActivityKind::chewing: return 2;
-    default: return 0;
+    case ActivityKind::chewing:
+    case ActivityKind::shifting:
+      return 2;
+    default:
+      return 0;
   }
 }
 
@@ -105,9 +127,10 @@ std::vector<Segment> plan_segments(const SignalConfig& config, const ScenarioSpe
       case Routine::quiet:
         add_simple(K::rest, duration);
         break;
-      case Routine::sitting:
-        add_simple(K::rest, spec.chewing ? 120 + rng.exponential(420) : duration);
-        if (spec.chewing) add_simple(K::chewing, rng.uniform(30, 120));
+      case Routine::sitting:  // sitting still, now and then adjusting the seat or eating
+        add_simple(K::rest, 60 + rng.exponential(240));
+        add_simple(K::shifting, rng.uniform(1.5, 3.5));
+        if (spec.chewing && rng.chance(0.3)) add_simple(K::chewing, rng.uniform(30, 120));
         break;
       case Routine::sleep: {
         const Posture lying = segs.empty() ? random_lying(rng, Posture::upright) : segs.back().posture_to;
@@ -121,6 +144,7 @@ std::vector<Segment> plan_segments(const SignalConfig& config, const ScenarioSpe
         break;
       case Routine::typing:
         add_simple(K::typing, rng.uniform(60, 400));
+        if (rng.chance(0.5)) add_simple(K::shifting, rng.uniform(1.5, 3.5));
         if (spec.chewing && rng.chance(0.2)) {
           add_simple(K::chewing, rng.uniform(30, 90));
         } else {
@@ -129,6 +153,7 @@ std::vector<Segment> plan_segments(const SignalConfig& config, const ScenarioSpe
         break;
       case Routine::office:
         add_simple(K::typing, rng.uniform(120, 600));
+        add_simple(K::shifting, rng.uniform(1.5, 3.5));
         add_simple(K::rest, rng.uniform(10, 60));
         add_simple(K::walking, rng.uniform(30, 180));
         add_simple(K::standing, rng.uniform(5, 20));
@@ -158,7 +183,9 @@ std::vector<Segment> plan_segments(const SignalConfig& config, const ScenarioSpe
   return segs;
 }
 
-double quantize_ms(double t) { return std::round(t * 1000) / 1000; }
+double quantize_ms(double t) {
+  return std::round(t * 1000) / 1000;
+}
 
 struct DrawnEvent {
   TruthEvent truth;
@@ -256,17 +283,20 @@ DrawnEvent draw_event(EventType type, double start_s, Rng& rng, const ScenarioSp
       peak = std::max(peak, burst_envelope(burst, t));
     }
   }
-  ev.truth = {ev.bursts.front().start_s, ev.bursts.back().end_s, type, config.site, config.side,
-              peak};
+  ev.truth = {ev.bursts.front().start_s, ev.bursts.back().end_s, type, config.site, config.side, peak};
   return ev;
 }
 
-// The first segment of a kind events must stay clear of that overlaps [from, to), or null.
+// The first segment overlapping [from, to) whose movements would make an event there ambiguous
+// (chewing, turning over, shifting in the seat), or null.
 const Segment* first_clash(const std::vector<Segment>& segs, double from, double to) {
-  auto it = std::partition_point(segs.begin(), segs.end(),
-                                 [from](const Segment& s) { return s.end_s <= from; });
+  auto it =
+      std::partition_point(segs.begin(), segs.end(), [from](const Segment& s) { return s.end_s <= from; });
   for (; it != segs.end() && it->start_s < to; ++it) {
-    if (it->kind == ActivityKind::chewing || it->kind == ActivityKind::turning_over) return &*it;
+    if (it->kind == ActivityKind::chewing || it->kind == ActivityKind::turning_over ||
+        it->kind == ActivityKind::shifting) {
+      return &*it;
+    }
   }
   return nullptr;
 }

@@ -25,9 +25,7 @@ struct Vec3 {
   friend Vec3 operator-(Vec3 a, Vec3 b) { return {a.x - b.x, a.y - b.y, a.z - b.z}; }
   friend Vec3 operator*(double k, Vec3 a) { return {k * a.x, k * a.y, k * a.z}; }
   [[nodiscard]] double dot(Vec3 b) const { return x * b.x + y * b.y + z * b.z; }
-  [[nodiscard]] Vec3 cross(Vec3 b) const {
-    return {y * b.z - z * b.y, z * b.x - x * b.z, x * b.y - y * b.x};
-  }
+  [[nodiscard]] Vec3 cross(Vec3 b) const { return {y * b.z - z * b.y, z * b.x - x * b.z, x * b.y - y * b.x}; }
   [[nodiscard]] double norm() const { return std::sqrt(dot(*this)); }
   [[nodiscard]] Vec3 normalized() const {
     const double n = norm();
@@ -49,7 +47,15 @@ enum : std::uint64_t { plan = 1, events, emg_session, emg_noise, ecg, artifact, 
 }
 
 enum class ActivityKind : std::uint8_t {
-  rest, sleep, standing, walking, typing, chewing, turning_over, moving
+  rest,
+  sleep,
+  standing,
+  walking,
+  typing,
+  chewing,
+  turning_over,
+  moving,
+  shifting
 };
 std::string_view to_string(ActivityKind kind);
 
@@ -59,7 +65,9 @@ inline bool is_trunk(proto::BodySite site) {
   return site == proto::NECK || site == proto::SHOULDER || site == proto::UPPER_BACK ||
          site == proto::LOWER_BACK;
 }
-inline bool is_leg(proto::BodySite site) { return site == proto::THIGH || site == proto::CALF; }
+inline bool is_leg(proto::BodySite site) {
+  return site == proto::THIGH || site == proto::CALF;
+}
 
 struct Segment {
   double start_s = 0;
@@ -67,9 +75,9 @@ struct Segment {
   ActivityKind kind = ActivityKind::rest;
   Posture posture_from = Posture::sitting;  // differs from posture_to only when turning over
   Posture posture_to = Posture::sitting;
-  std::uint64_t seed = 0;        // voluntary actions inside the segment
-  double tonic_uv = 1;           // background muscle tone at the site, RMS
-  double artifact_uv = 0;        // electrode-motion noise during the segment, RMS
+  std::uint64_t seed = 0;  // voluntary actions inside the segment
+  double tonic_uv = 1;     // background muscle tone at the site, RMS
+  double artifact_uv = 0;  // electrode-motion noise during the segment, RMS
   double heart_rate_bpm = 65;
 };
 
@@ -84,14 +92,14 @@ struct MuscleBurst {
   double mod_depth = 0;     // slow amplitude fluctuation (cramps, tonic bruxism)
   double mod_rate_hz = 0;
   double mod_phase = 0;
-  double rhythm_hz = 0;     // > 0: rhythmic bursts (clonus), each a sin^2 over `duty` of a cycle
+  double rhythm_hz = 0;  // > 0: rhythmic bursts (clonus), each a sin^2 over `duty` of a cycle
   double duty = 0.4;
   std::uint64_t variation_seed = 0;  // cycle-to-cycle amplitude variation of rhythmic bursts
   // Coupling to the accelerometer and the electrodes.
-  double jerk_g = 0;        // limb jerk just after onset
+  double jerk_g = 0;  // limb jerk just after onset
   Vec3 jerk_dir;
-  double tremor_g = 0;      // rhythmic movement at rhythm_hz (clonus)
-  double artifact_uv = 0;   // electrode-motion kick at onset
+  double tremor_g = 0;     // rhythmic movement at rhythm_hz (clonus)
+  double artifact_uv = 0;  // electrode-motion kick at onset
 };
 
 inline double smoothstep(double x) {
@@ -130,10 +138,10 @@ struct ScenarioSpec {
   std::string_view name;
   std::string_view description;
   Routine routine;
-  bool chewing;                               // meals / gum in the activity plan
-  double events_per_min;                      // mean rate of involuntary events
-  std::array<double, kEventTypes> mix;        // relative weight per EventType
-  double min_peak_uv = 0;                     // > 0: override every event's amplitude range
+  bool chewing;                         // meals / gum in the activity plan
+  double events_per_min;                // mean rate of involuntary events
+  std::array<double, kEventTypes> mix;  // relative weight per EventType
+  double min_peak_uv = 0;               // > 0: override every event's amplitude range
   double max_peak_uv = 0;
   double artifact_scale = 1;
 };
@@ -143,10 +151,10 @@ const ScenarioSpec* find_scenario(std::string_view name);
 bool event_possible_at(EventType type, proto::BodySite site);
 
 struct Schedule {
-  std::vector<Segment> segments;          // contiguous, cover [0, duration)
+  std::vector<Segment> segments;  // contiguous, cover [0, duration)
   std::vector<ActivitySegment> activities;
   std::vector<TruthEvent> truth;
-  std::vector<MuscleBurst> involuntary;   // sorted by start; a jaw_phasic episode has several
+  std::vector<MuscleBurst> involuntary;  // sorted by start; a jaw_phasic episode has several
 };
 
 Schedule build_schedule(const SignalConfig& config, const ScenarioSpec& spec);

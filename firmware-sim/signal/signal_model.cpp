@@ -58,24 +58,37 @@ const detail::ScenarioSpec& validate(const SignalConfig& c) {
 
 std::string_view lower_site(proto::BodySite site) {
   switch (site) {
-    case proto::NECK: return "neck";
-    case proto::SHOULDER: return "shoulder";
-    case proto::UPPER_BACK: return "upper_back";
-    case proto::LOWER_BACK: return "lower_back";
-    case proto::THIGH: return "thigh";
-    case proto::CALF: return "calf";
-    case proto::JAW: return "jaw";
-    case proto::FOREARM: return "forearm";
-    default: return "unspecified";
+    case proto::NECK:
+      return "neck";
+    case proto::SHOULDER:
+      return "shoulder";
+    case proto::UPPER_BACK:
+      return "upper_back";
+    case proto::LOWER_BACK:
+      return "lower_back";
+    case proto::THIGH:
+      return "thigh";
+    case proto::CALF:
+      return "calf";
+    case proto::JAW:
+      return "jaw";
+    case proto::FOREARM:
+      return "forearm";
+    default:
+      return "unspecified";
   }
 }
 
 std::string_view lower_side(proto::Side side) {
   switch (side) {
-    case proto::LEFT: return "left";
-    case proto::RIGHT: return "right";
-    case proto::MIDLINE: return "midline";
-    default: return "unspecified";
+    case proto::LEFT:
+      return "left";
+    case proto::RIGHT:
+      return "right";
+    case proto::MIDLINE:
+      return "midline";
+    default:
+      return "unspecified";
   }
 }
 
@@ -109,11 +122,21 @@ void SignalModel::generate_acc(std::span<std::int32_t> out_interleaved) {
   acc_->generate(out_interleaved);
 }
 
-std::uint64_t SignalModel::emg_time_points() const { return emg_->time_points(); }
-std::uint64_t SignalModel::acc_time_points() const { return acc_->time_points(); }
-const std::vector<TruthEvent>& SignalModel::truth() const { return schedule_->truth; }
-const std::vector<ActivitySegment>& SignalModel::activities() const { return schedule_->activities; }
-const SignalConfig& SignalModel::config() const { return config_; }
+std::uint64_t SignalModel::emg_time_points() const {
+  return emg_->time_points();
+}
+std::uint64_t SignalModel::acc_time_points() const {
+  return acc_->time_points();
+}
+const std::vector<TruthEvent>& SignalModel::truth() const {
+  return schedule_->truth;
+}
+const std::vector<ActivitySegment>& SignalModel::activities() const {
+  return schedule_->activities;
+}
+const SignalConfig& SignalModel::config() const {
+  return config_;
+}
 
 void write_truth_csv(std::ostream& out, const SignalModel& model) {
   out << "start_s,end_s,type,site,side,peak_uv\n";

@@ -4,17 +4,20 @@
 //
 // How it works
 // - The constructor draws the whole session plan from the seed: a timeline of voluntary
-//   activities (rest, sleep, walking, typing, chewing, turning over, ...) with posture, resting
-//   tone and artefact level, and the involuntary events (twitch, spasm, cramp, clonus, bruxism),
-//   placed between activities that would make them ambiguous (chewing, turning over) and kept
-//   at least ~3 s apart. That plan is `truth()` and `activities()`.
+//   activities (rest, sleep, walking, typing, chewing, turning over, shifting in the seat, ...)
+//   with posture, resting tone and artefact level, and the involuntary events (twitch, spasm,
+//   cramp, clonus, bruxism), kept 2 s clear of movements that would make them ambiguous
+//   (chewing, turning over, shifting) and at least 3 s apart; they may fall during walking or
+//   typing. That plan is `truth()` and `activities()`. Event durations follow the clinical
+//   classes: twitch < 0.5 s, spasm 0.5-10 s, cramp >= 10 s, clonus 2-10 s of 3-8 Hz bursts,
+//   jaw_phasic a train of 3-6 bursts of 0.25-2 s (one episode), jaw_tonic > 2 s.
 // - EMG (emg_generator): per channel, electrode/amplifier noise band-limited to 10-450 Hz, plus
 //   muscle activity = amplitude envelope (RMS, µV) times noise shaped to a surface-EMG spectrum
 //   (peak ~80 Hz), correlated across the channels of the site with different gains; voluntary
-//   bursts (steps, keystrokes, chewing, turning over) come from the same activity plan as the
-//   accelerometer's movements. Added to it: mains hum (50/60 Hz and harmonics, slowly varying),
-//   ECG bleed on trunk sites (QRS-like, 55-80 bpm with heart-rate variability) and electrode
-//   motion artefacts (< 20 Hz) during movement.
+//   bursts (steps, keystrokes, chewing, turning over, shifting) come from the same activity plan
+//   as the accelerometer's movements, and rise more slowly (40-150 ms) than spasms (10-35 ms). Added to it:
+//   mains hum (50/60 Hz and harmonics, slowly varying), ECG bleed on trunk sites (QRS-like, 55-80 bpm with
+//   heart-rate variability) and electrode motion artefacts (< 20 Hz) during movement.
 // - Accelerometer (acc_generator): gravity for the posture (smooth turns), steps, taps, chewing,
 //   jerks at spasm onsets, tremor during clonus, sensor noise and bias.
 // - peak_uv in the truth is the peak of the event's RMS envelope on the first EMG channel.
@@ -51,7 +54,8 @@ struct TruthEvent {
 };
 
 // Voluntary context: "rest", "sleep", "standing", "walking", "typing", "chewing",
-// "turning_over", "moving". Consecutive segments cover [0, duration_s) without gaps.
+// "turning_over", "moving" (housework), "shifting" (adjusting one's seat). Consecutive segments cover [0,
+// duration_s) without gaps.
 struct ActivitySegment {
   double start_s;
   double end_s;
@@ -63,11 +67,11 @@ struct SignalConfig {
   proto::BodySite site = proto::NECK;
   proto::Side side = proto::LEFT;
   std::uint64_t seed = 1;
-  int emg_channels = 2;        // 1..8
-  double emg_rate_hz = 1000;   // 500, 1000 or 2000
-  double acc_rate_hz = 100;    // 25..400
-  double mains_hz = 50;        // 50, 60, or 0 for none
-  double duration_s = 600;     // > 0
+  int emg_channels = 2;       // 1..8
+  double emg_rate_hz = 1000;  // 500, 1000 or 2000
+  double acc_rate_hz = 100;   // 25..400
+  double mains_hz = 50;       // 50, 60, or 0 for none
+  double duration_s = 600;    // > 0
 };
 
 namespace detail {
@@ -116,8 +120,7 @@ class SignalModel {
 // One line; empty if the name is unknown.
 [[nodiscard]] std::string_view scenario_description(std::string_view name);
 // Event types a scenario produces at a site (jaw events only at the jaw, cramps not there).
-[[nodiscard]] std::vector<EventType> scenario_event_types(std::string_view name,
-                                                          proto::BodySite site);
+[[nodiscard]] std::vector<EventType> scenario_event_types(std::string_view name, proto::BodySite site);
 
 // Header start_s,end_s,type,site,side,peak_uv; times in seconds since session start with 3
 // decimals, site/side lower case as in the protocol enums ("upper_back", "midline").

@@ -283,8 +283,7 @@ TEST(SignalModel, TruthIsSortedSeparatedAndTypedPerScenario) {
     for (std::size_t i = 0; i < truth.size(); ++i) {
       const auto& e = truth[i];
       const double length = e.end_s - e.start_s;
-      SCOPED_TRACE(std::string(name) + " event " + std::to_string(i) + " " +
-                   std::string(to_string(e.type)));
+      SCOPED_TRACE(std::string(name) + " event " + std::to_string(i) + " " + std::string(to_string(e.type)));
       EXPECT_GE(e.start_s, 0);
       EXPECT_LT(e.end_s, duration);
       EXPECT_NE(std::find(allowed.begin(), allowed.end(), e.type), allowed.end());
@@ -295,12 +294,26 @@ TEST(SignalModel, TruthIsSortedSeparatedAndTypedPerScenario) {
         EXPECT_GE(e.start_s - truth[i - 1].end_s, 2.0);
       }
       switch (e.type) {
-        case EventType::twitch: EXPECT_LT(length, 0.5); break;
-        case EventType::spasm: EXPECT_GE(length, 0.5); EXPECT_LE(length, 10); break;
-        case EventType::cramp: EXPECT_GE(length, 10); break;
-        case EventType::clonus: EXPECT_GE(length, 2); EXPECT_LE(length, 10); break;
-        case EventType::jaw_phasic: EXPECT_GE(length, 0.75); break;
-        case EventType::jaw_tonic: EXPECT_GT(length, 2); break;
+        case EventType::twitch:
+          EXPECT_LT(length, 0.5);
+          break;
+        case EventType::spasm:
+          EXPECT_GE(length, 0.5);
+          EXPECT_LE(length, 10);
+          break;
+        case EventType::cramp:
+          EXPECT_GE(length, 10);
+          break;
+        case EventType::clonus:
+          EXPECT_GE(length, 2);
+          EXPECT_LE(length, 10);
+          break;
+        case EventType::jaw_phasic:
+          EXPECT_GE(length, 0.75);
+          break;
+        case EventType::jaw_tonic:
+          EXPECT_GT(length, 2);
+          break;
       }
     }
     if (name == "low-snr") {
@@ -311,8 +324,8 @@ TEST(SignalModel, TruthIsSortedSeparatedAndTypedPerScenario) {
 }
 
 TEST(SignalModel, ActivitiesCoverTheSessionAndSleepIncludesTurningOver) {
-  const std::set<std::string> known{"rest", "sleep", "standing", "walking", "typing",
-                                    "chewing", "turning_over", "moving"};
+  const std::set<std::string> known{"rest",    "sleep",        "standing", "walking", "typing",
+                                    "chewing", "turning_over", "moving",   "shifting"};
   for (const auto name : scenario_names()) {
     const SignalModel model(make_config(std::string(name), proto::NECK, 3600, 5));
     const auto& a = model.activities();
@@ -343,8 +356,8 @@ TEST(SignalModel, ActivitiesCoverTheSessionAndSleepIncludesTurningOver) {
 }
 
 TEST(SignalModel, TrunkSitesShowEcgAtAHeartRateAndLimbSitesDoNot) {
-  for (const auto site : {proto::NECK, proto::SHOULDER, proto::UPPER_BACK, proto::LOWER_BACK,
-                          proto::CALF, proto::THIGH, proto::FOREARM, proto::JAW}) {
+  for (const auto site : {proto::NECK, proto::SHOULDER, proto::UPPER_BACK, proto::LOWER_BACK, proto::CALF,
+                          proto::THIGH, proto::FOREARM, proto::JAW}) {
     const auto config = make_config("quiet-rest", site, 60, 21);
     SignalModel model(config);
     const auto x = emg_uv(emg(model, 60000), 2, 0);
@@ -395,8 +408,7 @@ TEST(SignalModel, ClonusIsRhythmicBurstingAt3To8HzWithTremor) {
   config.seed = seed;
   SignalModel model(config);
   const auto x = emg_uv(emg(model, static_cast<std::size_t>(event.end_s * 1000)), 2, 0);
-  const std::vector<double> episode(x.begin() + static_cast<std::ptrdiff_t>(event.start_s * 1000),
-                                    x.end());
+  const std::vector<double> episode(x.begin() + static_cast<std::ptrdiff_t>(event.start_s * 1000), x.end());
   const double rhythm = dominant_rhythm_hz(episode, 1000, 1, 12);
   EXPECT_GE(rhythm, 3);
   EXPECT_LE(rhythm, 8);
@@ -425,7 +437,7 @@ TEST(SignalModel, MainsHumAppearsAtTheConfiguredFrequency) {
       EXPECT_LT(std::max(p50, p60), 0.05);  // noise only: < (0.45 µV)^2
     }
     if (mains != 0) {
-      EXPECT_GT(std::max(p50, p60), 0.5);   // a sine of > 1.4 µV
+      EXPECT_GT(std::max(p50, p60), 0.5);  // a sine of > 1.4 µV
     }
   }
 }
@@ -501,8 +513,8 @@ TEST(SignalModel, TruthCsvHasAHeaderAndOneRowPerEvent) {
 
 TEST(SignalModel, ScenariosAreListedWithDescriptions) {
   const std::set<std::string_view> names(scenario_names().begin(), scenario_names().end());
-  for (const char* required : {"rest", "sleep", "walking", "typing", "night-cramps", "day-neck",
-                               "night-jaw", "clonus", "low-snr", "motion-artifacts", "quiet-rest"}) {
+  for (const char* required : {"rest", "sleep", "walking", "typing", "night-cramps", "day-neck", "night-jaw",
+                               "clonus", "low-snr", "motion-artifacts", "quiet-rest"}) {
     EXPECT_TRUE(names.count(required)) << required;
     EXPECT_FALSE(scenario_description(required).empty()) << required;
   }

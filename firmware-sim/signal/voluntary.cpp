@@ -7,8 +7,8 @@
 
 namespace spasmwatch::sim::detail {
 
-VoluntaryPlanner::VoluntaryPlanner(std::span<const Segment> segments, proto::BodySite site,
-                                   proto::Side side, double artifact_scale)
+VoluntaryPlanner::VoluntaryPlanner(std::span<const Segment> segments, proto::BodySite site, proto::Side side,
+                                   double artifact_scale)
     : segments_(segments), site_(site), side_(side), artifact_scale_(artifact_scale) {
   advance();
 }
@@ -61,6 +61,10 @@ void VoluntaryPlanner::enter(const Segment& s) {
       has_actions_ = true;
       t_ = s.start_s + rng_.uniform(0, 1);
       break;
+    case ActivityKind::shifting:
+      has_actions_ = true;
+      t_ = s.start_s + rng_.uniform(0, 0.3);
+      break;
     default:
       has_actions_ = false;
       break;
@@ -68,16 +72,30 @@ void VoluntaryPlanner::enter(const Segment& s) {
 }
 
 bool VoluntaryPlanner::draw(const Segment& s, VoluntaryAction& action) {
-  const double last_start = s.kind == ActivityKind::turning_over ? s.end_s - 0.3 : s.end_s;
+  const bool brief = s.kind == ActivityKind::turning_over || s.kind == ActivityKind::shifting;
+  const double last_start = brief ? s.end_s - 0.3 : s.end_s;
   if (t_ >= last_start) return false;
   action.start_s = t_;
   action.emg.start_s = t_;
   switch (s.kind) {
-    case ActivityKind::walking: walking_step(action); break;
-    case ActivityKind::typing: keystroke(action); break;
-    case ActivityKind::chewing: chew(action); break;
-    case ActivityKind::turning_over: whole_body(action, true); break;
-    default: whole_body(action, false); break;
+    case ActivityKind::walking:
+      walking_step(action);
+      break;
+    case ActivityKind::typing:
+      keystroke(action);
+      break;
+    case ActivityKind::chewing:
+      chew(action);
+      break;
+    case ActivityKind::turning_over:
+      whole_body(action, Movement::turning_over);
+      break;
+    case ActivityKind::shifting:
+      whole_body(action, Movement::shifting);
+      break;
+    default:
+      whole_body(action, Movement::housework);
+      break;
   }
   // Movements end with their segment, so the context labels stay true.
   action.emg.end_s = std::min(action.emg.end_s, s.end_s);
@@ -131,7 +149,8 @@ void VoluntaryPlanner::walking_step(VoluntaryAction& a) {
   // Heel-strike impact, the body's vertical bounce over the step (zero mean), braking.
   a.acc[0] = {AccShape::damped, AccAxis::up, {}, 0, 0.3, impact_g * var, 12, 0.05, 0};
   a.acc[1] = {AccShape::cycle, AccAxis::up, {}, 0, step_s, 0.2 * var, 0, 0, 0};
-  a.acc[2] = {AccShape::damped, AccAxis::forward, {}, 0, 0.3, 0.5 * impact_g * var, 9, 0.05, std::numbers::pi};
+  a.acc[2] = {AccShape::damped, AccAxis::forward, {}, 0, 0.3, 0.5 * impact_g * var, 9, 0.05,
+              std::numbers::pi};
 }
 
 void VoluntaryPlanner::keystroke(VoluntaryAction& a) {
@@ -168,32 +187,72 @@ void VoluntaryPlanner::chew(VoluntaryAction& a) {
   }
 }
 
-void VoluntaryPlanner::whole_body(VoluntaryAction& a, bool turning_over) {
-  double base_uv = 50;
+void VoluntaryPlanner::whole_body(VoluntaryAction& a, Movement movement) {
+  double base_uv = 50;  // plateau RMS for an ordinary movement at this site
   switch (site_) {
-    case proto::JAW: base_uv = turning_over ? 20 : 10; break;
+    case proto::JAW:
+      base_uv = 10;
+      break;
     case proto::FOREARM:
-    case proto::NECK: base_uv = 60; break;
-    default: base_uv = turning_over ? 110 : 50; break;
+    case proto::NECK:
+      base_uv = 60;
+      break;
+    default:
+      base_uv = movement == Movement::turning_over ? 110 : 50;
+      break;
   }
-  if (turning_over) {
-    t_ += rng_.uniform(0.4, 1.2);
-    a.emg.amplitude_uv = base_uv * rng_.uniform(0.5, 1.6);
-    a.emg.end_s = a.start_s + rng_.uniform(0.5, 1.5);
-    a.emg.onset_s = rng_.uniform(0.08, 0.15);
-    a.emg.decay_s = 0.2;
-    a.artifact_uv = rng_.uniform(80, 300) * artifact_scale_;
-    a.acc[0] = {AccShape::damped, AccAxis::given, random_unit_vector(rng_), 0, 1.0,
-                rng_.uniform(0.1, 0.5), rng_.uniform(2, 5), 0.25, 0};
-  } else {  // housework, fidgeting
-    t_ += 0.3 + rng_.exponential(0.8);
-    a.emg.amplitude_uv = base_uv * rng_.log_uniform(0.4, 2.5);
-    a.emg.end_s = a.start_s + rng_.uniform(0.2, 1.2);
-    a.emg.onset_s = rng_.uniform(0.05, 0.12);
-    a.emg.decay_s = rng_.uniform(0.1, 0.3);
-    a.artifact_uv = rng_.uniform(30, 200) * artifact_scale_;
-    a.acc[0] = {AccShape::damped, AccAxis::given, random_unit_vector(rng_), 0, 0.8,
-                rng_.uniform(0.08, 0.6), rng_.uniform(2, 6), 0.2, 0};
+  switch (movement) {
+    case Movement::turning_over:
+      t_ += rng_.uniform(0.4, 1.2);
+      a.emg.amplitude_uv = base_uv * rng_.uniform(0.5, 1.6) * (site_ == proto::JAW ? 2 : 1);
+      a.emg.end_s = a.start_s + rng_.uniform(0.5, 1.5);
+      a.emg.onset_s = rng_.uniform(0.08, 0.15);
+      a.emg.decay_s = 0.2;
+      a.artifact_uv = rng_.uniform(80, 300) * artifact_scale_;
+      a.acc[0] = {AccShape::damped,
+                  AccAxis::given,
+                  random_unit_vector(rng_),
+                  0,
+                  1.0,
+                  rng_.uniform(0.1, 0.5),
+                  rng_.uniform(2, 5),
+                  0.25,
+                  0};
+      break;
+    case Movement::shifting:
+      t_ += rng_.uniform(0.5, 1.5);
+      a.emg.amplitude_uv = 0.7 * base_uv * rng_.uniform(0.5, 1.5);
+      a.emg.end_s = a.start_s + rng_.uniform(0.4, 1.2);
+      a.emg.onset_s = rng_.uniform(0.08, 0.15);
+      a.emg.decay_s = 0.2;
+      a.artifact_uv = rng_.uniform(20, 80) * artifact_scale_;
+      a.acc[0] = {AccShape::damped,
+                  AccAxis::given,
+                  random_unit_vector(rng_),
+                  0,
+                  1.2,
+                  rng_.uniform(0.05, 0.2),
+                  rng_.uniform(1.5, 4),
+                  0.3,
+                  0};
+      break;
+    case Movement::housework:
+      t_ += 0.3 + rng_.exponential(0.8);
+      a.emg.amplitude_uv = base_uv * rng_.log_uniform(0.4, 2.5);
+      a.emg.end_s = a.start_s + rng_.uniform(0.2, 1.2);
+      a.emg.onset_s = rng_.uniform(0.05, 0.12);
+      a.emg.decay_s = rng_.uniform(0.1, 0.3);
+      a.artifact_uv = rng_.uniform(30, 200) * artifact_scale_;
+      a.acc[0] = {AccShape::damped,
+                  AccAxis::given,
+                  random_unit_vector(rng_),
+                  0,
+                  0.8,
+                  rng_.uniform(0.08, 0.6),
+                  rng_.uniform(2, 6),
+                  0.2,
+                  0};
+      break;
   }
 }
 

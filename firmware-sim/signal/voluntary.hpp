@@ -25,8 +25,8 @@ enum class AccAxis : std::uint8_t { up, forward, given };  // up/forward: from c
 struct AccPulseSpec {
   AccShape shape = AccShape::none;
   AccAxis axis = AccAxis::up;
-  Vec3 dir;               // AccAxis::given, device frame, unit
-  double offset_s = 0;    // after the action's start
+  Vec3 dir;             // AccAxis::given, device frame, unit
+  double offset_s = 0;  // after the action's start
   double duration_s = 0;
   double amplitude_g = 0;
   double freq_hz = 0;
@@ -36,8 +36,8 @@ struct AccPulseSpec {
 
 struct VoluntaryAction {
   double start_s = std::numeric_limits<double>::infinity();  // infinity: no more actions
-  MuscleBurst emg;          // absolute times; amplitude 0 when the site shows nothing
-  double artifact_uv = 0;   // electrode-motion kick at start_s
+  MuscleBurst emg;         // absolute times; amplitude 0 when the site shows nothing
+  double artifact_uv = 0;  // electrode-motion kick at start_s
   std::array<AccPulseSpec, 3> acc;
 };
 
@@ -55,7 +55,8 @@ class VoluntaryPlanner {
   void walking_step(VoluntaryAction& action);
   void keystroke(VoluntaryAction& action);
   void chew(VoluntaryAction& action);
-  void whole_body(VoluntaryAction& action, bool turning_over);
+  enum class Movement : std::uint8_t { turning_over, shifting, housework };
+  void whole_body(VoluntaryAction& action, Movement movement);
 
   std::span<const Segment> segments_;
   proto::BodySite site_;
