@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "app/status_text.hpp"
+#include "detect/device_pipeline.hpp"
+#include <fstream>
 #include "common/proto_json.hpp"
 #include "ingest/stream_assembler.hpp"
 #include "io/link.hpp"
@@ -57,7 +59,13 @@ std::string recording_path(const std::string& dir, const std::string& name, std:
 // ---- per device ---------------------------------------------------------------------------
 
 struct Daemon::DeviceState {
-  explicit DeviceState(std::string device_name) : name(device_name), assembler(std::move(device_name)) {}
+  DeviceState(const std::string& device_name, Daemon& daemon)
+      : name(device_name),
+        pipeline(device_name, daemon.config_.detector,
+                 [this, &daemon](const proto::Event& e) { daemon.on_detected(*this, e); }),
+        assembler(device_name, &pipeline) {
+    pipeline.set_clock(&assembler.clock());
+  }
 
   void on_event(const FrameEvent& event) {
     if (recorder) {
@@ -72,10 +80,28 @@ struct Daemon::DeviceState {
   }
 
   std::string name;
+  detect::DevicePipeline pipeline;
   ingest::DeviceAssembler assembler;
   std::unique_ptr<record::RecordingWriter> recorder;
   std::string recording_path;
+  std::uint64_t final_events = 0;
+
+  [[nodiscard]] proto::DeviceStats stats() const {
+    auto s = assembler.stats();
+    s.set_events(final_events);
+    s.set_mains_hz(pipeline.mains_hz());
+    return s;
+  }
 };
+
+void Daemon::on_detected(DeviceState& device, const proto::Event& event) {
+  if (event.state() == proto::FINAL) ++device.final_events;
+  if (events_file_) {
+    *events_file_ << to_json_line(event) << '\n';
+    events_file_->flush();
+  }
+  spdlog::info("{}", event_line(event));
+}
 
 // ---- per connection -----------------------------------------------------------------------
 
@@ -232,7 +258,7 @@ Daemon::~Daemon() { shutdown(); }
 Daemon::DeviceState& Daemon::device_named(const std::string& name) {
   auto it = devices_.find(name);
   if (it != devices_.end()) return *it->second;
-  auto state = std::make_unique<DeviceState>(name);
+  auto state = std::make_unique<DeviceState>(name, *this);
   if (config_.record) {
     state->recording_path = recording_path(config_.record_dir, name, clock_.utc_ns());
     record::RecordingInfo info;
@@ -251,6 +277,11 @@ Daemon::DeviceState& Daemon::device_named(const std::string& name) {
 
 void Daemon::start() {
   if (config_.record) make_private_dir(config_.record_dir);
+  if (!config_.events_jsonl.empty()) {
+    events_file_ = std::make_unique<std::ofstream>(config_.events_jsonl, std::ios::app);
+    if (!*events_file_) throw ConfigError("cannot write events file " + config_.events_jsonl);
+    ::chmod(config_.events_jsonl.c_str(), 0600);
+  }
   for (const auto& d : config_.devices) {
     DeviceState& state = device_named(d.name);
     auto connection = std::make_shared<Connection>(*this, &state);
@@ -320,7 +351,7 @@ void Daemon::remove_connection(Connection* connection) {
 }
 
 void Daemon::on_status_timer() {
-  for (const auto& [name, device] : devices_) spdlog::info("{}", status_line(device->assembler.stats()));
+  for (const auto& [name, device] : devices_) spdlog::info("{}", status_line(device->stats()));
   status_timer_.expires_after(seconds_to_ms(config_.status_interval_s));
   status_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) on_status_timer();
@@ -347,7 +378,7 @@ void Daemon::on_flush_timer() {
 
 proto::IngestStats Daemon::stats() const {
   proto::IngestStats out;
-  for (const auto& [name, device] : devices_) (*out.mutable_devices())[name] = device->assembler.stats();
+  for (const auto& [name, device] : devices_) (*out.mutable_devices())[name] = device->stats();
   return out;
 }
 
@@ -369,7 +400,8 @@ void Daemon::shutdown() {
       spdlog::error("{}: {}", name, e.what());
     }
   }
-  for (const auto& [name, device] : devices_) spdlog::info("final: {}", status_line(device->assembler.stats()));
+  for (const auto& [name, device] : devices_) device->pipeline.finish();
+  for (const auto& [name, device] : devices_) spdlog::info("final: {}", status_line(device->stats()));
   if (!config_.stats_json.empty()) {
     const auto error = write_json_file(config_.stats_json, stats());
     if (!error.empty()) spdlog::error("{}", error);

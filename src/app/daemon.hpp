@@ -13,6 +13,7 @@
 
 #include <boost/asio.hpp>
 
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "app/daemon_config.hpp"
 #include "common/clock.hpp"
+#include "events.pb.h"
 #include "stats.pb.h"
 
 namespace spasmwatch::app {
@@ -44,6 +46,7 @@ class Daemon {
   class Connection;
 
   DeviceState& device_named(const std::string& name);
+  void on_detected(DeviceState& device, const proto::Event& event);
   void accept_next();
   void on_status_timer();
   void on_flush_timer();
@@ -57,6 +60,7 @@ class Daemon {
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   boost::asio::steady_timer status_timer_;
   boost::asio::steady_timer flush_timer_;
+  std::unique_ptr<std::ofstream> events_file_;
   bool stopped_ = false;
 };
 

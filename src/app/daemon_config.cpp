@@ -114,6 +114,10 @@ DaemonConfig parse_config_toml(std::string_view text, const std::string& source)
       const auto v = node.value<std::string>();
       if (!v) throw ConfigError(where(node) + ": stats_json must be a string");
       config.stats_json = *v;
+    } else if (k == "events") {
+      const auto v = node.value<std::string>();
+      if (!v) throw ConfigError(where(node) + ": events must be a string (a JSON-lines file)");
+      config.events_jsonl = *v;
     } else if (k == "listen") {
       const auto v = node.value<std::string>();
       if (!v) throw ConfigError(where(node) + ": listen must be a string HOST:PORT");
@@ -167,8 +171,8 @@ DaemonConfig parse_config_toml(std::string_view text, const std::string& source)
       }
     } else {
       throw ConfigError(where(node) + ": unknown key '" + k +
-                        "' (expected record_dir, record, stats_json, listen, status_interval_s, "
-                        "ping_interval_s, devices)");
+                        "' (expected record_dir, record, stats_json, events, listen, "
+                        "status_interval_s, ping_interval_s, devices)");
     }
   }
   return config;

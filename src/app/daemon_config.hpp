@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detect/detector_config.hpp"
 #include "io/link.hpp"
 
 namespace spasmwatch::app {
@@ -33,6 +34,8 @@ struct DaemonConfig {
   std::string record_dir;              // empty: the default data directory
   bool record = true;
   std::string stats_json;              // written at exit when set
+  std::string events_jsonl;            // every event (provisional, final, retracted) as JSON lines
+  detect::DetectorConfig detector;
   double status_interval_s = 2.0;      // 0: no periodic status lines
   double ping_interval_s = 2.0;        // time-sync pings per connection
 };

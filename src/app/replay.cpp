@@ -4,6 +4,7 @@
 #include <memory>
 #include <thread>
 
+#include "detect/device_pipeline.hpp"
 #include "ingest/stream_assembler.hpp"
 #include "record/recording_reader.hpp"
 
@@ -11,7 +12,21 @@ namespace spasmwatch::app {
 
 ReplayResult replay(const ReplayOptions& options, const Clock& clock) {
   ReplayResult result;
-  std::map<std::string, std::unique_ptr<ingest::DeviceAssembler>> devices;
+  struct Device {
+    Device(const std::string& name, const ReplayOptions& options)
+        : pipeline(name, options.detector,
+                   [this, &options](const proto::Event& e) {
+                     if (e.state() == proto::FINAL) ++final_events;
+                     if (options.on_event) options.on_event(e);
+                   }),
+          assembler(name, &pipeline) {
+      pipeline.set_clock(&assembler.clock());
+    }
+    detect::DevicePipeline pipeline;
+    ingest::DeviceAssembler assembler;
+    std::uint64_t final_events = 0;
+  };
+  std::map<std::string, std::unique_ptr<Device>> devices;
 
   std::vector<std::unique_ptr<record::RecordingReader>> readers;
   std::uint64_t total_bytes = 0;
@@ -31,8 +46,8 @@ ReplayResult replay(const ReplayOptions& options, const Clock& clock) {
   std::int64_t start_steady_ns = 0;
   for (auto& reader : readers) {
     auto& slot = devices[reader->info().device_name];
-    if (!slot) slot = std::make_unique<ingest::DeviceAssembler>(reader->info().device_name);
-    ingest::DeviceAssembler& assembler = *slot;
+    if (!slot) slot = std::make_unique<Device>(reader->info().device_name, options);
+    ingest::DeviceAssembler& assembler = slot->assembler;
     protocol::FrameEvent event;
     while (reader->next(event)) {
       if (options.speed > 0) {
@@ -64,7 +79,13 @@ ReplayResult replay(const ReplayOptions& options, const Clock& clock) {
     }
   }
   if (options.progress) options.progress(total_bytes, total_bytes, result.samples);
-  for (const auto& [name, assembler] : devices) (*result.stats.mutable_devices())[name] = assembler->stats();
+  for (const auto& [name, device] : devices) {
+    device->pipeline.finish();
+    auto stats = device->assembler.stats();
+    stats.set_events(device->final_events);
+    stats.set_mains_hz(device->pipeline.mains_hz());
+    (*result.stats.mutable_devices())[name] = stats;
+  }
   return result;
 }
 

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "detect/detector_config.hpp"
+#include "events.pb.h"
 #include "stats.pb.h"
 
 namespace spasmwatch::app {
@@ -17,6 +19,9 @@ struct ReplayOptions {
   double speed = 0;  // 0: as fast as possible; 1: real time; 10: ten times real time
   // Called now and then with (bytes read, total bytes, samples so far) for a progress display.
   std::function<void(std::uint64_t, std::uint64_t, std::uint64_t)> progress;
+  // Receives every detected event (provisional, final, retracted), in order.
+  std::function<void(const proto::Event&)> on_event;
+  detect::DetectorConfig detector;
 };
 
 struct ReplayResult {

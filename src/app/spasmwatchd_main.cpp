@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   std::string listen;
   std::string record_dir;
   std::string stats_json;
+  std::string events;
   bool no_record = false;
   double status_interval_s = -1;
   double ping_interval_s = -1;
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   cli.add_option("--record-dir", record_dir,
                  "Directory for recordings (default $XDG_DATA_HOME/spasmwatch/recordings)");
   cli.add_flag("--no-record", no_record, "Do not record streams");
+  cli.add_option("--events", events, "Append every detected event to this JSON-lines file");
   cli.add_option("--stats-json", stats_json, "Write per-device and per-stream statistics here at exit");
   cli.add_option("--status-interval", status_interval_s, "Seconds between status lines (0: none)")
       ->check(CLI::Range(0.0, 3600.0));
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
     if (!record_dir.empty()) config.record_dir = record_dir;
     if (no_record) config.record = false;
     if (!stats_json.empty()) config.stats_json = stats_json;
+    if (!events.empty()) config.events_jsonl = events;
     if (status_interval_s >= 0) config.status_interval_s = status_interval_s;
     if (ping_interval_s >= 0) config.ping_interval_s = ping_interval_s;
   } catch (const std::exception& e) {

@@ -190,6 +190,34 @@ std::string to_json(const Message& message) {
   return out;
 }
 
+std::string to_json_line(const Message& message) {
+  std::string pretty;
+  append_message(pretty, message, 0);
+  // Drop the layout (newlines and indentation), never touching string contents: inside strings
+  // newlines are escaped, so every raw '\n' is layout.
+  std::string out;
+  out.reserve(pretty.size());
+  bool in_string = false;
+  bool escaped = false;
+  for (std::size_t i = 0; i < pretty.size(); ++i) {
+    const char c = pretty[i];
+    if (in_string) {
+      out += c;
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c == '\n') {
+      while (i + 1 < pretty.size() && pretty[i + 1] == ' ') ++i;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 bool from_json(std::string_view json, Message& message, std::string& error) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;

@@ -15,6 +15,9 @@ namespace spasmwatch {
 // Pretty-printed (2-space indent) JSON of every field, including zero values.
 [[nodiscard]] std::string to_json(const google::protobuf::Message& message);
 
+// The same on one line (JSON lines files, logs).
+[[nodiscard]] std::string to_json_line(const google::protobuf::Message& message);
+
 // Parses JSON into `message`. On failure returns false and sets `error` to protobuf's message.
 [[nodiscard]] bool from_json(std::string_view json, google::protobuf::Message& message,
                              std::string& error);

@@ -25,6 +25,19 @@ TEST(ProtoJson, WritesLargeCountsAsNumbersAndReadsThemBack) {
   EXPECT_EQ(back.devices().at("dev \"1\"").streams().at("emg").samples(), 12'345'678'901'234ULL);
 }
 
+TEST(ProtoJson, OneLineFormKeepsStringsIntact) {
+  proto::StreamStats s;
+  s.set_name("a \"b\"\n  c");
+  s.set_samples(7);
+  const std::string line = to_json_line(s);
+  EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+  proto::StreamStats back;
+  std::string error;
+  ASSERT_TRUE(from_json(line, back, error)) << error;
+  EXPECT_EQ(back.name(), s.name());
+  EXPECT_EQ(back.samples(), 7u);
+}
+
 TEST(ProtoJson, RejectsUnknownFieldsNamingThem) {
   proto::StreamStats s;
   std::string error;

@@ -91,6 +91,7 @@ void DeviceAssembler::on_hello(const proto::Hello& hello) {
       s.sequence_known = false;
     }
   }
+  if (sink_ != nullptr) sink_->on_hello(hello, new_session);
   for (const auto& info : hello.streams()) {
     Stream& s = stream(info.stream_id());
     if (!info.name().empty()) s.name = info.name();

@@ -43,6 +43,8 @@ struct StreamView {
 class SampleSink {
  public:
   virtual ~SampleSink() = default;
+  // A Hello arrived (before any samples it describes); `new_session` when its session id is new.
+  virtual void on_hello(const proto::Hello& hello, bool new_session) = 0;
   // `interleaved` holds time_points x channels values starting at time point `first_index`;
   // `device_time_us` is the device time of that first time point.
   virtual void on_samples(const StreamView& stream, std::uint64_t first_index,

@@ -62,6 +62,8 @@ struct Recorder final : SampleSink {
   std::uint64_t next_index = 0;
   std::uint64_t gap_points = 0;
   bool contiguous = true;
+  int hellos = 0;
+  void on_hello(const proto::Hello&, bool) override { ++hellos; }
   void on_samples(const StreamView& s, std::uint64_t first, std::uint64_t,
                   std::span<const std::int32_t> v) override {
     if (first != next_index) contiguous = false;

@@ -3,6 +3,7 @@
 // recorded), then measures
 //   - live decode: frame decoder + protobuf parse + assembler, samples/s on one core
 //   - replay: read + decode records + assemble, samples/s on one core (best of 3)
+//   - full pipeline: the same plus EMG filters, envelopes, accelerometer and detection
 //   - recording size in bytes per sample (all samples, and the EMG share)
 // Usage: replay_bench [--hours H] [--scenario NAME] [--file PATH]
 #include <CLI/CLI.hpp>
@@ -10,9 +11,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
 
+#include "detect/device_pipeline.hpp"
 #include "ingest/stream_assembler.hpp"
 #include "protocol/frame_decoder.hpp"
 #include "protocol/message_codec.hpp"
@@ -104,28 +107,32 @@ int main(int argc, char** argv) {
   const auto file_bytes = std::filesystem::file_size(file);
   writer.reset();
 
-  // 2. Replay: read + decode + assemble, best of three.
-  double best_s = 1e300;
-  std::uint64_t replayed = 0;
-  for (int run = 0; run < 3; ++run) {
-    const double start = now_s();
-    auto reader = record::RecordingReader::open(file);
-    ingest::DeviceAssembler assembler("bench");
-    protocol::FrameEvent e;
-    replayed = 0;
-    while (reader->next(e)) {
-      if (e.message != nullptr && e.message->has_samples()) {
-        replayed += static_cast<std::uint64_t>(e.message->samples().samples_size());
+  // 2. Replay: read + decode + assemble (and, second, + filters + detection), best of three each.
+  auto replay = [&](bool detect, std::uint64_t& events) {
+    double best = 1e300;
+    for (int run = 0; run < 3; ++run) {
+      const double start = now_s();
+      auto reader = record::RecordingReader::open(file);
+      events = 0;
+      detect::DevicePipeline pipeline("bench", detect::DetectorConfig{}, [&](const proto::Event& e) {
+        if (e.state() == proto::FINAL) ++events;
+      });
+      ingest::DeviceAssembler assembler("bench", detect ? &pipeline : nullptr);
+      protocol::FrameEvent e;
+      while (reader->next(e)) assembler.on_event(e);
+      if (detect) pipeline.finish();
+      best = std::min(best, now_s() - start);
+      if (assembler.stats().streams().at("emg").samples() != live.stats().streams().at("emg").samples()) {
+        std::fprintf(stderr, "replay_bench: replay disagrees with live ingest\n");
+        std::exit(1);
       }
-      assembler.on_event(e);
     }
-    best_s = std::min(best_s, now_s() - start);
-    const auto st = assembler.stats();
-    if (st.streams().at("emg").samples() != live.stats().streams().at("emg").samples()) {
-      std::fprintf(stderr, "replay_bench: replay disagrees with live ingest\n");
-      return 1;
-    }
-  }
+    return best;
+  };
+  std::uint64_t no_events = 0, events = 0;
+  const double best_s = replay(false, no_events);
+  const double full_s = replay(true, events);
+  const std::uint64_t replayed = values;
   std::filesystem::remove(file);
 
   const auto emg_values = live.stats().streams().at("emg").samples();
@@ -142,5 +149,8 @@ int main(int argc, char** argv) {
               static_cast<double>(values) / decode_s / 1e6);
   std::printf("replay (read + decode + assemble), best of 3: %.3f s, %.1f M samples/s\n", best_s,
               static_cast<double>(replayed) / best_s / 1e6);
+  std::printf("full pipeline (read + decode + assemble + filters + detection), best of 3: %.3f s, %.1f M samples/s, "
+              "%llu events\n",
+              full_s, static_cast<double>(replayed) / full_s / 1e6, static_cast<unsigned long long>(events));
   return 0;
 }

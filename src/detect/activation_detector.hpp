@@ -1,0 +1,145 @@
+// Activation detector: the pure core of spasm detection for one device. Ticks in (per-channel
+// mean square of the band-passed EMG over `tick_s`, plus the accelerometer context at the same
+// device time), events out. No I/O, no clock: times are tick indices (device time).
+//
+// State machine:  idle --(envelope clearly above baseline)--> active
+//                 active --(near baseline for off_hold_s)--> idle, event finalised
+// On entering `active` a PROVISIONAL event is emitted when the onset looks involuntary; at the
+// end a FINAL event (or RETRACTED, for a provisional one that turned out voluntary).
+// Onset is refined backwards to where the envelope first left the baseline (lookback 0.3 s).
+//
+// Involuntary vs voluntary (the hard part): each activation is scored on signal-to-baseline
+// ratio, onset sharpness (spasms rise in 10-35 ms, voluntary contractions in 40-150 ms),
+// movement during the event and in the seconds before (walking, turning over), rhythm of the
+// preceding activations (steps, chewing), and context (asleep / at rest / active); confidence is
+// a logistic of that score. Classes: twitch < 0.5 s, spasm 0.5-10 s, cramp >= 10 s, clonus
+// (envelope rhythm 3-8 Hz), jaw phasic/tonic (AASM bruxism: bursts 0.25-2 s / > 2 s).
+//
+// Thread rules: one instance per device, one thread. No allocation per tick (buffers reserved).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "detect/detector_config.hpp"
+#include "events.pb.h"
+
+namespace spasmwatch::detect {
+
+struct AccState {
+  bool valid = false;
+  float movement_g = 0;   // RMS of acceleration with gravity removed, over the tick
+  float jerk_g_s = 0;
+  float tremor = 0;       // 3-8 Hz band power of the movement
+  proto::Posture posture = proto::POSTURE_UNSPECIFIED;
+};
+
+class ActivationDetector {
+ public:
+  static constexpr int kMaxChannels = 8;
+  using Emit = std::function<void(const proto::Event&)>;
+
+  // `emit` receives events with type, state, device times (seconds from tick 0), amplitudes,
+  // confidence, context, channels and site filled; the caller adds ids and host times.
+  ActivationDetector(const DetectorConfig& config, proto::BodySite site, int channels, Emit emit);
+
+  // Tick `tick` (consecutive unless on_gap() came between) with the mean square in µV² per channel.
+  void on_tick(std::uint64_t tick, std::span<const float> mean_square_uv2, const AccState& acc);
+  // A gap in the data: any activation ends at the last tick seen; the envelope restarts.
+  void on_gap();
+  // End of data: finalise an open activation.
+  void finish();
+
+  [[nodiscard]] double tick_s() const { return config_.tick_s; }
+  [[nodiscard]] bool active() const { return state_ == State::active; }
+  [[nodiscard]] float baseline_uv(int channel) const { return baseline_[static_cast<std::size_t>(channel)]; }
+
+ private:
+  enum class State : std::uint8_t { idle, active };
+
+  void start_activation(std::uint64_t tick, std::uint64_t earliest_onset);
+  void end_activation();
+  void emit_event(proto::EventState state, proto::EventType type, double confidence, double rhythm_hz,
+                  bool final_figures);
+  [[nodiscard]] double rhythm_hz(double* correlation) const;
+  [[nodiscard]] double longest_burst_s() const;
+  [[nodiscard]] double rise_time_s() const;
+  [[nodiscard]] bool rhythmic_history(double onset_s, double duration_s) const;
+  [[nodiscard]] double fill_ratio() const;
+  [[nodiscard]] proto::ActivityContext context() const;
+
+  DetectorConfig config_;
+  proto::BodySite site_;
+  int channels_;
+  Emit emit_;
+  double off_hold_s_;
+
+  // Envelope: RMS over a window of ticks, per channel.
+  int window_ticks_;
+  std::vector<float> window_;  // window_ticks_ x channels ring
+  int window_pos_ = 0;
+  int window_fill_ = 0;
+  std::array<double, kMaxChannels> window_sum_{};
+  std::array<float, kMaxChannels> envelope_{};
+  std::array<float, kMaxChannels> fast_envelope_{};  // 2-tick RMS, for onset sharpness
+  static constexpr int kFastTicks = 4;
+  std::array<float, static_cast<std::size_t>(kFastTicks) * kMaxChannels> fast_ring_{};
+  std::array<double, kMaxChannels> fast_sum_{};
+  int fast_pos_ = 0;
+  std::array<float, kMaxChannels> baseline_{};
+  bool baseline_started_ = false;
+  double down_alpha_, up_alpha_;
+  std::uint64_t freeze_until_tick_ = 0;
+
+  // Recent per-tick activity level (max ratio over channels), for the onset lookback.
+  std::vector<float> recent_ratio_;
+  std::size_t recent_pos_ = 0;
+  std::uint64_t last_tick_ = 0;
+  bool have_tick_ = false;
+
+  // Accelerometer context.
+  bool acc_started_ = false;
+  double movement_slow_ = 0;   // ~10 s average
+  double movement_pre_ = 0;    // ~2 s average
+  double still_lying_s_ = 0;
+  proto::Posture posture_ = proto::POSTURE_UNSPECIFIED;
+
+  // The activation in progress.
+  State state_ = State::idle;
+  std::uint64_t onset_tick_ = 0;
+  std::uint64_t last_above_tick_ = 0;
+  std::uint64_t last_strong_tick_ = 0;
+  int lead_channel_ = 0;
+  double peak_uv_ = 0;
+  double sum_uv_ = 0;
+  std::uint64_t sum_ticks_ = 0;
+  double baseline_at_onset_uv_ = 0;
+  double acc_peak_g_ = 0;
+  double movement_pre_at_onset_ = 0;
+  proto::Posture posture_at_onset_ = proto::POSTURE_UNSPECIFIED;
+  bool posture_changed_ = false;
+  std::uint32_t channel_mask_ = 0;
+  std::vector<float> trace_;       // lead-channel envelope ratio per tick during the activation
+  std::vector<float> fast_trace_;  // lead-channel fast envelope (µV) per tick
+  std::vector<float> env_trace_;   // lead-channel 50 ms envelope (µV) per tick
+  mutable std::vector<float> detrended_;  // scratch for rhythm_hz()
+  mutable std::vector<double> autocorr_;
+  bool provisional_sent_ = false;
+  std::uint64_t event_counter_ = 0;
+
+  // Recent activations (onset, duration), voluntary or not, for rhythm of the pattern.
+  struct Past {
+    double onset_s = -1e9;
+    double duration_s = 0;
+  };
+  std::array<Past, 16> history_{};
+  std::size_t history_pos_ = 0;
+
+  proto::Event event_;
+};
+
+}  // namespace spasmwatch::detect
