@@ -163,7 +163,11 @@ void ActivationDetector::on_tick(std::uint64_t tick, std::span<const float> ms, 
         channel_mask_ |= 1u << c;
       }
     }
-    if (acc.valid) acc_peak_g_ = std::max(acc_peak_g_, static_cast<double>(acc.movement_g));
+    if (acc.valid) {
+      acc_peak_g_ = std::max(acc_peak_g_, static_cast<double>(acc.movement_g));
+      acc_sum_g_ += acc.movement_g;
+      ++acc_ticks_;
+    }
     if (trace_.size() < kMaxTraceTicks) {
       trace_.push_back(std::sqrt(std::max(0.0f, ms[lc])));
       fast_trace_.push_back(fast_envelope_[lc]);
@@ -212,6 +216,8 @@ void ActivationDetector::start_activation(std::uint64_t tick, std::uint64_t earl
   sum_uv_ = 0;
   sum_ticks_ = 0;
   acc_peak_g_ = 0;
+  acc_sum_g_ = 0;
+  acc_ticks_ = 0;
   movement_pre_at_onset_ = movement_pre_;
   posture_at_onset_ = posture_;
   posture_changed_ = false;
@@ -306,6 +312,28 @@ double ActivationDetector::longest_burst_s() const {
   return static_cast<double>(longest) * config_.tick_s;
 }
 
+bool ActivationDetector::steady_series_before(double onset_s) const {
+  // A regular series of activations in the 8 s before (gait, chewing): >= 3 onsets whose
+  // intervals vary by less than 30%.
+  std::array<double, 16> onsets{};
+  std::size_t count = 0;
+  for (const auto& p : history_) {
+    if (p.onset_s > onset_s - 8.0 && p.onset_s < onset_s - 0.05) onsets[count++] = p.onset_s;
+  }
+  if (count < 3) return false;
+  std::sort(onsets.begin(), onsets.begin() + static_cast<std::ptrdiff_t>(count));
+  double mean = 0, sq = 0;
+  for (std::size_t i = 1; i < count; ++i) {
+    const double d = onsets[i] - onsets[i - 1];
+    mean += d;
+    sq += d * d;
+  }
+  const double k = static_cast<double>(count - 1);
+  mean /= k;
+  const double sd = std::sqrt(std::max(0.0, sq / k - mean * mean));
+  return mean > 0.3 && mean < 2.5 && sd / mean < 0.3;
+}
+
 bool ActivationDetector::rhythmic_history(double onset_s, double duration_s) const {
   // Voluntary patterns in the activations before this one (all of them, rejected or not):
   //  - a steady series (steps, chewing): >= 3 onsets in the last 8 s at a regular period P, and
@@ -391,6 +419,7 @@ void ActivationDetector::end_activation() {
   const double onset_s = static_cast<double>(onset_tick_) * config_.tick_s;
   const double duration_s = static_cast<double>(last_above_tick_ + 1 - onset_tick_) * config_.tick_s;
   const bool rhythmic = rhythmic_history(onset_s, duration_s);
+  const bool in_gait = steady_series_before(onset_s);
   history_[history_pos_] = {onset_s, duration_s};
   history_pos_ = (history_pos_ + 1) % history_.size();
 
@@ -425,12 +454,18 @@ void ActivationDetector::end_activation() {
   const double fill = fill_ratio();
   const bool shaped = type == proto::CLONUS || type == proto::JAW_PHASIC;  // bursty by nature
   // Movement that starts with the burst (beyond what was already going on) marks a voluntary
-  // movement; a long sustained contraction with a sharp onset is a spasm even mid-walk.
-  const double movement_excess = acc_peak_g_ - movement_pre_at_onset_;
+  // movement; a long sustained contraction is a spasm even mid-walk, and then neither the
+  // movement (the walk goes on) nor the onset shape (steps blur it) say anything.
+  const double acc_mean = acc_ticks_ > 0 ? acc_sum_g_ / static_cast<double>(acc_ticks_) : 0;
+  const double movement_excess = acc_mean - movement_pre_at_onset_;
   const bool sustained = duration_s >= 0.6 && fill >= config_.min_fill;
+  // Mid-walk (a steady series of step bursts before it) the walk explains the movement.
+  const bool moving_before = in_gait && movement_pre_at_onset_ > config_.active_movement_g;
   double score = 0.5;
   score += std::clamp(std::log(snr / 4.0), -1.5, 1.5);
-  if (rise < 0.01) {
+  if (sustained && moving_before) {
+    // onset shape unreliable here
+  } else if (rise < 0.01) {
     // No measurable rise: the onset was buried in other activity; no evidence either way.
   } else if (rise <= config_.sharp_rise_s) {
     score += 1.0;
@@ -439,20 +474,24 @@ void ActivationDetector::end_activation() {
   } else {
     score += 1.0 - 2.5 * (rise - config_.sharp_rise_s) / (config_.slow_rise_s - config_.sharp_rise_s);
   }
-  if (posture_changed_) score -= 2.5;
-  if (movement_excess > 0.3) {
-    score -= 4.0;
+  if (sustained && moving_before) {
+    // the walk goes on during the spasm
   } else if (movement_excess > 0.1) {
-    score -= 2.0;
+    score -= 4.0;
+  } else if (movement_excess > 0.04) {
+    score -= 3.5;
   }
+  if (posture_changed_) score -= 2.5;
   const auto ctx = context();
   if (ctx == proto::ACTIVE && !sustained) score -= 1.5;
   // While moving, a short burst is most likely part of the movement (a step, a keystroke).
   if (ctx == proto::ACTIVE && duration_s < config_.twitch_max_s) score -= 1.5;
   if (ctx == proto::ASLEEP) score += 0.5;
+  // A still body and a muscle that fires anyway: the typical spasm at rest.
+  if (ctx != proto::ACTIVE && movement_pre_at_onset_ < 0.03 && movement_excess < 0.02) score += 0.5;
   if (rhythmic) score -= 3.0;
   if (!shaped && duration_s >= 0.5 && fill < config_.min_fill) score -= fill < 0.4 ? 4.0 : 2.5;
-  if (type == proto::CLONUS) score += 1.0;  // rhythmic 3-8 Hz bursts are not a voluntary pattern
+  if (type == proto::CLONUS) score += 1.5;  // rhythmic 3-8 Hz bursts are not a voluntary pattern
   const double confidence = 1.0 / (1.0 + std::exp(-score));
 
   const bool report = confidence >= config_.min_confidence;

@@ -70,6 +70,7 @@ class ActivationDetector {
   [[nodiscard]] double rise_time_s() const;
   [[nodiscard]] bool rhythmic_history(double onset_s, double duration_s) const;
   [[nodiscard]] double fill_ratio() const;
+  [[nodiscard]] bool steady_series_before(double onset_s) const;
   [[nodiscard]] proto::ActivityContext context() const;
 
   DetectorConfig config_;
@@ -119,6 +120,8 @@ class ActivationDetector {
   std::uint64_t sum_ticks_ = 0;
   double baseline_at_onset_uv_ = 0;
   double acc_peak_g_ = 0;
+  double acc_sum_g_ = 0;
+  std::uint64_t acc_ticks_ = 0;
   double movement_pre_at_onset_ = 0;
   proto::Posture posture_at_onset_ = proto::POSTURE_UNSPECIFIED;
   bool posture_changed_ = false;

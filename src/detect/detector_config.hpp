@@ -45,7 +45,7 @@ struct DetectorConfig {
   double clonus_min_snr = 12;          // clonus beats are strong; light rhythmic work (typing) is not
 
   // ---- involuntary vs voluntary ----
-  double min_confidence = 0.5;        // events below this are not reported
+  double min_confidence = 0.6;        // events below this are not reported
   bool report_rejected = false;       // emit rejected activations as RETRACTED (tuning, eval --list)
   double min_fill = 0.6;              // a sustained event keeps the muscle near its level; lower
                                       // fill means separate voluntary bursts run together
