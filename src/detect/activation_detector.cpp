@@ -37,8 +37,11 @@ ActivationDetector::ActivationDetector(const DetectorConfig& config, proto::Body
   (void)is_trunk;
 }
 
+void ActivationDetector::on_short_gap() { gap_pending_ = true; }
+
 void ActivationDetector::on_gap() {
   if (state_ == State::active) end_activation();
+  gap_pending_ = true;
   std::fill(window_.begin(), window_.end(), 0.0f);
   window_sum_.fill(0);
   window_fill_ = 0;
@@ -96,6 +99,17 @@ void ActivationDetector::on_tick(std::uint64_t tick, std::span<const float> ms, 
   }
   fast_pos_ = (fast_pos_ + 1) % kFastTicks;
   if (window_fill_ >= window_ticks_) baseline_started_ = true;
+
+  // After a gap the filters ring from the jump in the signal: let them settle before judging.
+  if (gap_pending_) {
+    gap_pending_ = false;
+    settle_until_tick_ = tick + static_cast<std::uint64_t>(std::ceil(config_.gap_settle_s / dt));
+  }
+  if (tick < settle_until_tick_) {
+    recent_ratio_[recent_pos_] = 0.0f;
+    recent_pos_ = (recent_pos_ + 1) % recent_ratio_.size();
+    return;
+  }
 
   // ---- accelerometer context ----
   if (acc.valid) {

@@ -51,6 +51,9 @@ class ActivationDetector {
   void on_tick(std::uint64_t tick, std::span<const float> mean_square_uv2, const AccState& acc);
   // A gap in the data: any activation ends at the last tick seen; the envelope restarts.
   void on_gap();
+  // A gap shorter than the end-of-activation hold: an activation goes on; the ticks right after
+  // it (filters ringing from the jump) are not judged.
+  void on_short_gap();
   // End of data: finalise an open activation.
   void finish();
 
@@ -95,6 +98,8 @@ class ActivationDetector {
   bool baseline_started_ = false;
   double down_alpha_, up_alpha_;
   std::uint64_t freeze_until_tick_ = 0;
+  bool gap_pending_ = false;
+  std::uint64_t settle_until_tick_ = 0;
 
   // Recent per-tick activity level (max ratio over channels), for the onset lookback.
   std::vector<float> recent_ratio_;

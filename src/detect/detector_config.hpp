@@ -30,6 +30,7 @@ struct DetectorConfig {
   double split_factor = 1e9;          // (disabled) a burst this many times the run's mean starts a new event
   double jaw_off_hold_s = 1.2;        // jaw: bursts of one bruxism episode are < 1 s apart
   double min_active_s = 0.04;         // shorter excursions are noise
+  double gap_settle_s = 0.25;         // after lost samples the filters ring; ignore this long
   double baseline_down_tau_s = 1.0;   // baseline follows a falling floor quickly ...
   double baseline_up_tau_s = 20.0;    // ... and a rising one slowly; frozen while active
   double baseline_hold_s = 1.0;       // keep frozen this long after an activation ends

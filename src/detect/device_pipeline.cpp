@@ -271,7 +271,11 @@ void DevicePipeline::on_gap(const ingest::StreamView& stream, std::uint64_t firs
   if (!emg_->kernel) decide_mains();
   auto& e = *emg_;
   release_ticks(true);
-  detector_->on_gap();
+  if (static_cast<double>(time_points) / e.rate_hz >= config_.off_hold_s) {
+    detector_->on_gap();
+  } else {
+    detector_->on_short_gap();
+  }
   const std::uint64_t resume = first_index + time_points;
   e.tick = resume / static_cast<std::uint64_t>(e.tick_samples);
   e.kernel->align_tick(static_cast<int>(resume % static_cast<std::uint64_t>(e.tick_samples)));
