@@ -41,6 +41,7 @@ struct AccState {
 class ActivationDetector {
  public:
   static constexpr int kMaxChannels = 8;
+  static constexpr std::uint64_t kBaselineEvery = 4;
   using Emit = std::function<void(const proto::Event&)>;
 
   // `emit` receives events with type, state, device times (seconds from tick 0), amplitudes,

@@ -60,7 +60,7 @@ struct DevicePipeline::AccState {
     float movement_g;
     proto::Posture posture;
   };
-  std::deque<Sample> recent;
+  RingBuffer<Sample> recent{1024};
   double covered_s = 0;  // device time up to which acceleration is known
 };
 
@@ -234,12 +234,14 @@ detect::AccState DevicePipeline::acc_at(double device_s) const {
   if (!acc_ || acc_->recent.empty()) return s;
   double sum = 0;
   int n = 0;
-  for (auto it = acc_->recent.rbegin(); it != acc_->recent.rend(); ++it) {
-    if (it->t_s > device_s) continue;
-    if (it->t_s < device_s - kMovementWindowS) break;
-    sum += static_cast<double>(it->movement_g) * it->movement_g;
+  const auto& recent = acc_->recent;
+  for (std::size_t k = recent.size(); k-- > 0;) {
+    const auto& sample = recent[k];
+    if (sample.t_s > device_s) continue;
+    if (sample.t_s < device_s - kMovementWindowS) break;
+    sum += static_cast<double>(sample.movement_g) * sample.movement_g;
     ++n;
-    if (!s.valid) s.posture = it->posture;
+    if (!s.valid) s.posture = sample.posture;
     s.valid = true;
   }
   if (n > 0) s.movement_g = static_cast<float>(std::sqrt(sum / n));
@@ -253,7 +255,7 @@ void DevicePipeline::release_ticks(bool all) {
     const HeldTick& t = held_.front();
     const double end_s = static_cast<double>(t.tick + 1) * tick_s;
     const bool acc_ready = !acc_ || (acc_->started && acc_->covered_s > end_s);
-    const bool too_old = !held_.empty() && static_cast<double>(held_.back().tick - t.tick) * tick_s > kMaxHoldS;
+    const bool too_old = static_cast<double>(held_.back().tick - t.tick) * tick_s > kMaxHoldS;
     if (!all && !acc_ready && !too_old) break;
     detector_->on_tick(t.tick, std::span<const float>(t.ms.data(), static_cast<std::size_t>(emg_->channels)),
                        acc_at(end_s));

@@ -13,13 +13,13 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/ring_buffer.hpp"
 #include "detect/activation_detector.hpp"
 #include "detect/detector_config.hpp"
 #include "events.pb.h"
@@ -75,7 +75,7 @@ class DevicePipeline final : public ingest::SampleSink {
   std::unique_ptr<EmgState> emg_;
   std::unique_ptr<AccState> acc_;
   std::unique_ptr<ActivationDetector> detector_;
-  std::deque<HeldTick> held_;
+  RingBuffer<HeldTick> held_{512};
   double mains_hz_ = 0;
   double released_s_ = 0;  // device time up to which EMG ticks went to the detector
   std::uint64_t samples_processed_ = 0;
