@@ -9,15 +9,15 @@
 #include <filesystem>
 
 #include "app/status_text.hpp"
-#include "detect/device_pipeline.hpp"
-#include <fstream>
 #include "common/proto_json.hpp"
+#include "detect/device_pipeline.hpp"
 #include "ingest/stream_assembler.hpp"
 #include "io/link.hpp"
 #include "protocol/frame_decoder.hpp"
 #include "protocol/message_codec.hpp"
 #include "record/recording_reader.hpp"
 #include "record/recording_writer.hpp"
+#include "store/store_writer.hpp"
 
 namespace spasmwatch::app {
 
@@ -101,6 +101,53 @@ void Daemon::on_detected(DeviceState& device, const proto::Event& event) {
     events_file_->flush();
   }
   spdlog::info("{}", event_line(event));
+  if (!store_) return;
+  if (event.state() == proto::RETRACTED) {
+    store_write("retraction of event " + event.id(),
+                [id = event.id()](store::Store& s) { (void)s.retract_event(id); });
+  } else {
+    store_write(std::string(proto::EventState_Name(event.state())) + " event " + event.id(),
+                [event](store::Store& s) { (void)s.put_event(event); });
+  }
+}
+
+void Daemon::on_hello(const DeviceState& device, const proto::Hello& hello) {
+  if (!store_ || hello.device_id().empty()) return;
+  store::DeviceRecord record;
+  record.device_id = hello.device_id();
+  record.name = device.name;
+  record.firmware = hello.firmware();
+  record.site = hello.site();
+  record.side = hello.side();
+  record.seen_utc_ns = clock_.utc_ns();
+  store::SessionRecord session{hello.device_id(), hello.session_id(), record.seen_utc_ns};
+  store_write("device " + record.device_id, [record, session](store::Store& s) {
+    s.put_device(record);
+    s.put_session(session);
+  });
+}
+
+template <class Body>
+void Daemon::store_write(std::string what, Body body) {
+  pending_writes_.push_back({std::move(what), store_->submit(std::move(body))});
+}
+
+void Daemon::collect_store_acks(bool all) {
+  while (!pending_writes_.empty()) {
+    auto& front = pending_writes_.front();
+    if (!all && front.acknowledged.wait_for(std::chrono::seconds(0)) != std::future_status::ready) break;
+    try {
+      front.acknowledged.get();
+      ++stored_;
+    } catch (const std::exception& e) {
+      ++store_failures_;
+      spdlog::error("store: {} not stored: {}", front.what, e.what());
+    }
+    pending_writes_.pop_front();
+  }
+  if (pending_writes_.size() > 1000) {
+    spdlog::warn("store: {} writes waiting for the disk", pending_writes_.size());
+  }
 }
 
 // ---- per connection -----------------------------------------------------------------------
@@ -202,6 +249,7 @@ class Daemon::Connection final : public io::LinkHandler,
       }
       pending_.clear();
     }
+    daemon_.on_hello(*device_, hello);
     if (!hello.streaming()) send_host_message([](proto::HostMessage& m) { m.mutable_start(); });
   }
 
@@ -277,6 +325,15 @@ Daemon::DeviceState& Daemon::device_named(const std::string& name) {
 
 void Daemon::start() {
   if (config_.record) make_private_dir(config_.record_dir);
+  if (config_.store) {
+    const std::string db = config_.db.empty() ? default_db_path() : config_.db;
+    try {
+      store_ = std::make_unique<store::StoreWriter>(db, clock_);
+    } catch (const store::StoreError& e) {
+      throw ConfigError(std::string("cannot open the event store: ") + e.what());
+    }
+    spdlog::info("storing events in {}", db);
+  }
   if (!config_.events_jsonl.empty()) {
     events_file_ = std::make_unique<std::ofstream>(config_.events_jsonl, std::ios::app);
     if (!*events_file_) throw ConfigError("cannot write events file " + config_.events_jsonl);
@@ -370,6 +427,7 @@ void Daemon::on_flush_timer() {
       device->recorder.reset();
     }
   }
+  if (store_) collect_store_acks(false);
   flush_timer_.expires_after(std::chrono::milliseconds(250));
   flush_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) on_flush_timer();
@@ -401,6 +459,14 @@ void Daemon::shutdown() {
     }
   }
   for (const auto& [name, device] : devices_) device->pipeline.finish();
+  if (store_) {
+    // Events the pipeline finished just now are queued; stop() writes and acknowledges them all.
+    store_->stop();
+    collect_store_acks(true);
+    spdlog::info("store: {} writes acknowledged, {} failed ({})", stored_, store_failures_,
+                 store_->path().string());
+    store_.reset();
+  }
   for (const auto& [name, device] : devices_) spdlog::info("final: {}", status_line(device->stats()));
   if (!config_.stats_json.empty()) {
     const auto error = write_json_file(config_.stats_json, stats());

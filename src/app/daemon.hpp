@@ -8,12 +8,22 @@
 // Protocol duties: on a Hello from an idle device, send Start; every ping_interval_s send a
 // TimeSyncPing (recorded, so replay sees the same clock inputs).
 //
+// Storage (unless --no-db): every detected event, and each device and session from its Hello, is
+// handed to a store::StoreWriter (its own thread, batched, durable once acknowledged).
+// PROVISIONAL and FINAL events are upserted by id; RETRACTED deletes the provisional row
+// (Store::retract_event). The I/O thread never waits for a write: acknowledgements are collected
+// on the flush timer (errors logged). StoreWriter::submit blocks only when its queue (4096
+// operations) is full, i.e. after the disk has stalled for a long time at event rates.
+// shutdown() stops the writer after everything queued is written and acknowledged.
+//
 // Thread rules: everything runs on the one io_context thread that calls run(); no locks.
 #pragma once
 
 #include <boost/asio.hpp>
 
+#include <deque>
 #include <fstream>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,6 +33,10 @@
 #include "common/clock.hpp"
 #include "events.pb.h"
 #include "stats.pb.h"
+
+namespace spasmwatch::store {
+class StoreWriter;
+}
 
 namespace spasmwatch::app {
 
@@ -47,6 +61,11 @@ class Daemon {
 
   DeviceState& device_named(const std::string& name);
   void on_detected(DeviceState& device, const proto::Event& event);
+  void on_hello(const DeviceState& device, const proto::Hello& hello);
+  // Queues a write; its acknowledgement is checked later (collect_store_acks).
+  template <class Body>
+  void store_write(std::string what, Body body);
+  void collect_store_acks(bool all);
   void accept_next();
   void on_status_timer();
   void on_flush_timer();
@@ -61,6 +80,14 @@ class Daemon {
   boost::asio::steady_timer status_timer_;
   boost::asio::steady_timer flush_timer_;
   std::unique_ptr<std::ofstream> events_file_;
+  struct PendingWrite {
+    std::string what;
+    std::future<void> acknowledged;
+  };
+  std::unique_ptr<store::StoreWriter> store_;
+  std::deque<PendingWrite> pending_writes_;
+  std::uint64_t stored_ = 0;
+  std::uint64_t store_failures_ = 0;
   bool stopped_ = false;
 };
 

@@ -110,6 +110,14 @@ DaemonConfig parse_config_toml(std::string_view text, const std::string& source)
       const auto v = node.value<bool>();
       if (!v) throw ConfigError(where(node) + ": record must be true or false");
       config.record = *v;
+    } else if (k == "db") {
+      const auto v = node.value<std::string>();
+      if (!v || v->empty()) throw ConfigError(where(node) + ": db must be a file name (a string)");
+      config.db = *v;
+    } else if (k == "store") {
+      const auto v = node.value<bool>();
+      if (!v) throw ConfigError(where(node) + ": store must be true or false");
+      config.store = *v;
     } else if (k == "stats_json") {
       const auto v = node.value<std::string>();
       if (!v) throw ConfigError(where(node) + ": stats_json must be a string");
@@ -171,7 +179,7 @@ DaemonConfig parse_config_toml(std::string_view text, const std::string& source)
       }
     } else {
       throw ConfigError(where(node) + ": unknown key '" + k +
-                        "' (expected record_dir, record, stats_json, events, listen, "
+                        "' (expected record_dir, record, db, store, stats_json, events, listen, "
                         "status_interval_s, ping_interval_s, devices)");
     }
   }
@@ -186,14 +194,28 @@ DaemonConfig load_config_file(const std::string& path) {
   return parse_config_toml(text.str(), path);
 }
 
-std::string default_record_dir() {
+namespace {
+
+std::string data_dir() {
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
-    return std::string(xdg) + "/spasmwatch/recordings";
+    return std::string(xdg) + "/spasmwatch";
   }
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return std::string(home) + "/.local/share/spasmwatch/recordings";
+    return std::string(home) + "/.local/share/spasmwatch";
   }
-  return "spasmwatch-recordings";
+  return {};
+}
+
+}  // namespace
+
+std::string default_record_dir() {
+  const std::string dir = data_dir();
+  return dir.empty() ? "spasmwatch-recordings" : dir + "/recordings";
+}
+
+std::string default_db_path() {
+  const std::string dir = data_dir();
+  return dir.empty() ? "spasmwatch.db" : dir + "/spasmwatch.db";
 }
 
 }  // namespace spasmwatch::app

@@ -33,6 +33,8 @@ struct DaemonConfig {
   std::optional<io::Endpoint> listen;  // accept devices that dial in (BLE gateway, simulator)
   std::string record_dir;              // empty: the default data directory
   bool record = true;
+  std::string db;                      // the event store; empty: default_db_path()
+  bool store = true;                   // false (--no-db): store nothing
   std::string stats_json;              // written at exit when set
   std::string events_jsonl;            // every event (provisional, final, retracted) as JSON lines
   detect::DetectorConfig detector;
@@ -52,5 +54,8 @@ void merge_devices(DaemonConfig& config, const std::vector<DeviceConfig>& extra)
 
 // $XDG_DATA_HOME/spasmwatch/recordings, else ~/.local/share/spasmwatch/recordings.
 [[nodiscard]] std::string default_record_dir();
+
+// $XDG_DATA_HOME/spasmwatch/spasmwatch.db, else ~/.local/share/spasmwatch/spasmwatch.db.
+[[nodiscard]] std::string default_db_path();
 
 }  // namespace spasmwatch::app

@@ -38,6 +38,8 @@ TEST(ConfigToml, ReadsEveryKey) {
   const auto c = parse_config_toml(R"(
 record_dir = "/tmp/rec"
 stats_json = "/tmp/stats.json"
+db = "/tmp/sw.db"
+store = false
 listen = "127.0.0.1:7700"
 status_interval_s = 5
 ping_interval_s = 1.5
@@ -52,6 +54,8 @@ tcp = "127.0.0.1:7701"
                                    "test.toml");
   EXPECT_EQ(c.record_dir, "/tmp/rec");
   EXPECT_EQ(c.stats_json, "/tmp/stats.json");
+  EXPECT_EQ(c.db, "/tmp/sw.db");
+  EXPECT_FALSE(c.store);
   ASSERT_TRUE(c.listen);
   EXPECT_EQ(c.listen->port, 7700);
   EXPECT_DOUBLE_EQ(c.status_interval_s, 5);

@@ -1,26 +1,35 @@
-// spasmwatch: the command line. Subcommands: replay (more come with detection and storage).
-// Exit codes: 0 success (a truncated recording tail, as after a crash, is reported but is not an
-// error), 1 bad command line, 2 a file could not be read as a recording, 3 a recording had a
-// corrupt record (results up to it are still printed).
+// spasmwatch: the command line. Subcommands: replay, eval, and on a database file annotate,
+// events, annotations, export (cli_commands.hpp).
+// Exit codes of replay: 0 success (a truncated recording tail, as after a crash, is reported but
+// is not an error), 1 bad command line, 2 a file could not be read as a recording, 3 a recording
+// had a corrupt record (results up to it are still printed), 4 the --db store could not be
+// opened or written. Database subcommands: cli_common.hpp.
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <future>
 #include <iostream>
 
+#include "app/cli_commands.hpp"
+#include "app/cli_common.hpp"
 #include "app/eval.hpp"
 #include "app/replay.hpp"
-#include "common/body_site.hpp"
-#include <fstream>
 #include "app/status_text.hpp"
+#include "common/body_site.hpp"
 #include "common/proto_json.hpp"
+#include "store/store_writer.hpp"
 
 using namespace spasmwatch;
 
 namespace {
 
+constexpr int kReplayStoreFailed = 4;
+
 int run_replay(const app::ReplayOptions& base, bool json, const std::string& stats_json,
-               const std::string& events_path) {
+               const std::string& events_path, const std::string& db_path) {
   SystemClock clock;
   app::ReplayOptions options = base;
   std::ofstream events_file;
@@ -31,9 +40,27 @@ int run_replay(const app::ReplayOptions& base, bool json, const std::string& sta
       return 2;
     }
   }
+  // Events go to the store as spasmwatchd stores them (same ids, so replaying twice upserts the
+  // same rows); the writer thread batches them while the replay goes on.
+  std::unique_ptr<store::StoreWriter> writer;
+  std::vector<std::future<void>> writes;
+  if (!db_path.empty()) {
+    try {
+      writer = std::make_unique<store::StoreWriter>(db_path, clock);
+    } catch (const store::StoreError& e) {
+      std::cerr << "spasmwatch replay: " << e.what() << "\n";
+      return kReplayStoreFailed;
+    }
+  }
   options.on_event = [&](const proto::Event& e) {
     if (events_file.is_open()) events_file << to_json_line(e) << '\n';
     if (!json && e.state() == proto::FINAL) std::cout << app::event_line(e) << "\n";
+    if (!writer) return;
+    if (e.state() == proto::RETRACTED) {
+      writes.push_back(writer->submit([id = e.id()](store::Store& s) { (void)s.retract_event(id); }));
+    } else {
+      writes.push_back(writer->submit([e](store::Store& s) { (void)s.put_event(e); }));
+    }
   };
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto started_ns = clock.steady_ns();
@@ -67,13 +94,27 @@ int run_replay(const app::ReplayOptions& base, bool json, const std::string& sta
   }
   if (result.any_unreadable) return 2;
   if (result.any_corrupt) return 3;
+  if (writer) {
+    writer->stop();  // everything queued is written and acknowledged
+    std::size_t failed = 0;
+    for (auto& w : writes) {
+      try {
+        w.get();
+      } catch (const store::StoreError& e) {
+        if (++failed <= 5) std::cerr << "spasmwatch replay: event not stored: " << e.what() << "\n";
+      }
+    }
+    std::cerr << "spasmwatch replay: " << writes.size() - failed << " event writes stored in " << db_path;
+    std::cerr << (failed > 0 ? ", " + std::to_string(failed) + " failed\n" : "\n");
+    if (failed > 0) return kReplayStoreFailed;
+  }
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{"spasmwatch: replay recordings, evaluate the spasm detector (annotation, query and export come next)"};
+  CLI::App cli{"spasmwatch: annotate, list and export stored events; replay recordings; evaluate the spasm detector"};
   cli.require_subcommand(1);
 
   auto* replay = cli.add_subcommand("replay", "Run recordings through the ingest pipeline and print statistics");
@@ -88,6 +129,11 @@ int main(int argc, char** argv) {
   replay->add_option("--stats-json", replay_stats, "Also write the JSON statistics to this file");
   std::string replay_events;
   replay->add_option("--events", replay_events, "Write every detected event to this JSON-lines file");
+  std::string replay_db;
+  replay->add_option("--db", replay_db, "Store the detected events in this database (as spasmwatchd does)");
+
+  app::AnnotateCommand annotate(cli);
+  app::QueryCommands queries(cli);
 
   auto* eval = cli.add_subcommand("eval", "Score the detector against ground truth (simulated in-process, or from files)");
   std::string eval_scenario, eval_site = "", eval_truth, eval_events;
@@ -111,12 +157,25 @@ int main(int argc, char** argv) {
   eval->add_flag("--json", eval_json, "Print the metrics as one JSON object");
   eval->add_flag("--list", eval_list, "List every truth event and detection (misses and false alarms marked)");
 
+  // "--at -30m": CLI11 would take -30m for an option.
+  std::vector<std::string> args = app::join_negative_times(argc, argv);
+  if (args.size() > 2 && args[1] == "annotate" && !args[2].starts_with("-") &&
+      std::none_of(std::begin(app::AnnotateCommand::kKinds), std::end(app::AnnotateCommand::kKinds),
+                   [&](const char* kind) { return args[2] == kind; })) {
+    std::cerr << "spasmwatch annotate: unknown annotation kind '" << args[2]
+              << "' (expected symptom, trigger, treatment, feedback or note)\n";
+    return app::kExitBadInput;
+  }
+  std::vector<char*> arg_pointers;
+  for (auto& a : args) arg_pointers.push_back(a.data());
   try {
-    cli.parse(argc, argv);
+    cli.parse(static_cast<int>(arg_pointers.size()), arg_pointers.data());
   } catch (const CLI::ParseError& e) {
     return cli.exit(e) == 0 ? 0 : 1;
   }
-  if (replay->parsed()) return run_replay(replay_options, replay_json, replay_stats, replay_events);
+  if (replay->parsed()) return run_replay(replay_options, replay_json, replay_stats, replay_events, replay_db);
+  if (annotate.parsed()) return annotate.run(SystemClock{});
+  if (queries.parsed()) return queries.run(SystemClock{});
   if (eval->parsed()) {
     try {
       detect::Metrics total;

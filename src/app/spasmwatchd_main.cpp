@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   std::string stats_json;
   std::string events;
   bool no_record = false;
+  std::string db;
+  bool no_db = false;
   double status_interval_s = -1;
   double ping_interval_s = -1;
   std::string log_level = "info";
@@ -31,6 +33,9 @@ int main(int argc, char** argv) {
   cli.add_option("--record-dir", record_dir,
                  "Directory for recordings (default $XDG_DATA_HOME/spasmwatch/recordings)");
   cli.add_flag("--no-record", no_record, "Do not record streams");
+  cli.add_option("--db", db,
+                 "Event store, an SQLite file (default $XDG_DATA_HOME/spasmwatch/spasmwatch.db)");
+  cli.add_flag("--no-db", no_db, "Do not store events")->excludes("--db");
   cli.add_option("--events", events, "Append every detected event to this JSON-lines file");
   cli.add_option("--stats-json", stats_json, "Write per-device and per-stream statistics here at exit");
   cli.add_option("--status-interval", status_interval_s, "Seconds between status lines (0: none)")
@@ -59,6 +64,11 @@ int main(int argc, char** argv) {
     if (!listen.empty()) config.listen = io::parse_endpoint(listen);
     if (!record_dir.empty()) config.record_dir = record_dir;
     if (no_record) config.record = false;
+    if (!db.empty()) {
+      config.db = db;
+      config.store = true;
+    }
+    if (no_db) config.store = false;
     if (!stats_json.empty()) config.stats_json = stats_json;
     if (!events.empty()) config.events_jsonl = events;
     if (status_interval_s >= 0) config.status_interval_s = status_interval_s;

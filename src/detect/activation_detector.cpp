@@ -203,7 +203,14 @@ void ActivationDetector::on_tick(std::uint64_t tick, std::span<const float> ms, 
   }
 
   // ---- baseline: follows the resting floor, frozen during and just after activity ----
-  if (state_ == State::idle && tick >= freeze_until_tick_ && tick % kBaselineEvery == 0) {
+  // A long activation that is mostly quiet (light activity at a raised tone: typing, walking at
+  // the neck) is not one contraction: let the baseline learn that floor, which ends it, so a
+  // spasm on top stands out.
+  const bool sparse_long = state_ == State::active &&
+                           static_cast<double>(tick - onset_tick_) * dt >= config_.sparse_after_s && sum_ticks_ > 0 &&
+                           sum_uv_ / static_cast<double>(sum_ticks_) < config_.sparse_mean_fraction * peak_uv_;
+  const bool learn = (state_ == State::idle && tick >= freeze_until_tick_) || sparse_long;
+  if (learn && tick % kBaselineEvery == 0) {
     for (int c = 0; c < channels_; ++c) {
       const auto ci = static_cast<std::size_t>(c);
       const float env = std::max(envelope_[ci], 0.05f);
@@ -479,7 +486,10 @@ void ActivationDetector::end_activation() {
   const bool moving_before = in_gait && movement_pre_at_onset_ > config_.active_movement_g;
   double score = 0.5;
   score += std::clamp(std::log(snr / 4.0), -1.5, 1.5);
-  if (sustained && moving_before) {
+  // Clonus shakes the limb (the accelerometer sees the tremor) and its onset is a train of
+  // bursts: its rhythm is the evidence, not onset shape or movement.
+  const bool clonus = type == proto::CLONUS;
+  if ((sustained && moving_before) || clonus) {
     // onset shape unreliable here
   } else if (rise < 0.01) {
     // No measurable rise: the onset was buried in other activity; no evidence either way.
@@ -490,8 +500,8 @@ void ActivationDetector::end_activation() {
   } else {
     score += 1.0 - 2.5 * (rise - config_.sharp_rise_s) / (config_.slow_rise_s - config_.sharp_rise_s);
   }
-  if (sustained && moving_before) {
-    // the walk goes on during the spasm
+  if ((sustained && moving_before) || clonus) {
+    // the walk goes on during the spasm; clonus moves the limb itself
   } else if (movement_excess > 0.1) {
     score -= 4.0;
   } else if (movement_excess > 0.04) {

@@ -34,6 +34,8 @@ struct DetectorConfig {
   double baseline_down_tau_s = 1.0;   // baseline follows a falling floor quickly ...
   double baseline_up_tau_s = 20.0;    // ... and a rising one slowly; frozen while active
   double baseline_hold_s = 1.0;       // keep frozen this long after an activation ends
+  double sparse_after_s = 5.0;        // an activation this old whose mean envelope is below ...
+  double sparse_mean_fraction = 0.25; // ... this fraction of its peak lets the baseline follow
 
   // ---- classes ----
   double twitch_max_s = 0.5;

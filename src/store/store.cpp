@@ -185,6 +185,24 @@ std::string Store::put_event(proto::Event event) {
   return event.id();
 }
 
+bool Store::retract_event(const std::string& id) {
+  const std::string canonical = canonical_id("id", id);
+  bool deleted = false;
+  write([&] {
+    db_.query("DELETE FROM events WHERE id = ?1 AND state = 1 AND NOT EXISTS "
+              "(SELECT 1 FROM annotations WHERE event_id = ?1)")
+        .bind(1, canonical)
+        .run();
+    deleted = db_.changes() > 0;
+    if (!deleted) return;
+    auto q = db_.query(
+        "INSERT INTO tombstones (id, table_name, deleted_utc_ns) VALUES (?1, 'events', ?2) "
+        "ON CONFLICT (id) DO UPDATE SET deleted_utc_ns = excluded.deleted_utc_ns");
+    q.bind(1, canonical).bind(2, clock_->utc_ns()).run();
+  });
+  return deleted;
+}
+
 std::string Store::put_annotation(proto::Annotation annotation) {
   store_annotation(annotation, false);
   return annotation.id();

@@ -121,6 +121,11 @@ class Store {
   // ---- writes: each is atomic; inside a transaction() it runs in a savepoint ----------------
   // Upsert keyed by id (generated when empty); returns the id.
   std::string put_event(proto::Event event);
+  // The detector retracted a provisional event (voluntary activity or noise): its PROVISIONAL row
+  // is deleted and a tombstone left, so a later sync deletes it too. A FINAL row is never removed,
+  // and neither is a row the user linked annotations to (their data stays attached). Returns
+  // whether a row was deleted; idempotent.
+  bool retract_event(const std::string& id);
   // Upsert keyed by id (generated when empty); start 0 means now. Returns the id.
   std::string put_annotation(proto::Annotation annotation);
   // Replaces an existing annotation (created_utc_ns kept); NotFoundError when there is none.

@@ -172,6 +172,25 @@ TEST_F(StoreTest, ProvisionalEventUpsertedToFinalKeepsOneRow) {
   EXPECT_LT(stored->created_utc_ns(), stored->updated_utc_ns());
 }
 
+TEST_F(StoreTest, RetractionDeletesOnlyUnlinkedProvisionalEventsAndLeavesATombstone) {
+  Store store = Store::open(db_path_, clock_);
+  const std::string retracted = store.put_event(testing::make_event(kBaseUtcNs, proto::PROVISIONAL));
+  EXPECT_TRUE(store.retract_event(retracted));
+  EXPECT_FALSE(store.get_event(retracted).has_value());
+  EXPECT_FALSE(store.retract_event(retracted)) << "idempotent";
+
+  // A FINAL event is never removed; a provisional one the user annotated stays with its notes.
+  const std::string final_id = store.put_event(testing::make_event(kBaseUtcNs + kSecondNs));
+  EXPECT_FALSE(store.retract_event(final_id));
+  const std::string linked = store.put_event(testing::make_event(kBaseUtcNs + 9 * kSecondNs, proto::PROVISIONAL));
+  proto::Annotation note = testing::make_note(kBaseUtcNs, "felt that one");
+  note.set_event_id(linked);
+  store.put_annotation(note);
+  EXPECT_FALSE(store.retract_event(linked));
+  EXPECT_EQ(store.counts().events(), 2u);
+  EXPECT_THROW((void)store.retract_event("not-a-uuid"), ValidationError);
+}
+
 TEST_F(StoreTest, FeedbackIsKeptBesideTheUntouchedDetectorEvent) {
   Store store = Store::open(db_path_, clock_);
   proto::Event event = testing::make_event(kBaseUtcNs);

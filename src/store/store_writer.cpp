@@ -124,6 +124,10 @@ std::future<void> StoreWriter::update_annotation(proto::Annotation annotation) {
   return submit([annotation = std::move(annotation)](Store& store) { store.update_annotation(annotation); });
 }
 
+std::future<bool> StoreWriter::retract_event(std::string id) {
+  return submit([id = std::move(id)](Store& store) { return store.retract_event(id); });
+}
+
 std::future<bool> StoreWriter::delete_annotation(std::string id) {
   return submit([id = std::move(id)](Store& store) { return store.delete_annotation(id); });
 }

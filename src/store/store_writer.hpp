@@ -125,6 +125,7 @@ class StoreWriter {
   }
 
   std::future<std::string> put_event(proto::Event event);
+  std::future<bool> retract_event(std::string id);
   std::future<std::string> put_annotation(proto::Annotation annotation);
   std::future<void> update_annotation(proto::Annotation annotation);
   std::future<bool> delete_annotation(std::string id);

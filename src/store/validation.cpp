@@ -241,7 +241,9 @@ void validate_event(const proto::Event& e) {
   validate_text("device", e.device());
   validate_text("device_id", e.device_id());
   require_site_and_side("", e.site(), e.side());
-  if (!proto::EventType_IsValid(e.type()) || e.type() == proto::EVENT_TYPE_UNSPECIFIED) {
+  // The detector knows the type only when the event ends: a PROVISIONAL event may have none.
+  if (!proto::EventType_IsValid(e.type()) ||
+      (e.type() == proto::EVENT_TYPE_UNSPECIFIED && e.state() != proto::PROVISIONAL)) {
     throw ValidationError("type", std::to_string(e.type()), "unknown event type");
   }
   if (e.state() != proto::PROVISIONAL && e.state() != proto::FINAL) {

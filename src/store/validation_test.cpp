@@ -172,6 +172,10 @@ TEST(Validation, EventErrorsNameTheirField) {
     }
   }
   EXPECT_NO_THROW(validate_event(testing::make_event(kBaseUtcNs, proto::PROVISIONAL)));
+  // The type is known only at the end of an event.
+  proto::Event untyped = testing::make_event(kBaseUtcNs, proto::PROVISIONAL);
+  untyped.set_type(proto::EVENT_TYPE_UNSPECIFIED);
+  EXPECT_NO_THROW(validate_event(untyped));
 }
 
 TEST(Validation, Utf8CountsCharactersNotBytes) {

@@ -9,6 +9,11 @@
 #include <fstream>
 #include <iostream>
 
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "annotations.pb.h"
 #include "common/proto_json.hpp"
 #include "process.hpp"
 #include "stats.pb.h"
@@ -109,7 +114,7 @@ TEST_F(SystemTest, PtyWithFaultsAccountsForEverySampleAndReplayAgrees) {
               path("sim"));
   ASSERT_TRUE(testing::wait_for_path(link, 10s)) << sim.err();
   Process daemon({SW_DAEMON, "--device", "calf=serial:" + link + "@921600", "--record-dir", path("rec"),
-                  "--stats-json", path("stats.json"), "--status-interval", "1", "--events", path("live.jsonl")},
+                  "--stats-json", path("stats.json"), "--status-interval", "1", "--events", path("live.jsonl"), "--no-db"},
                  path("daemon"));
   const auto sim_status = sim.wait(180s);
   ASSERT_TRUE(sim_status.has_value()) << "simulator did not finish";
@@ -155,7 +160,7 @@ TEST_F(SystemTest, TcpDialInWithUnplugsCountsTheOutagesExactly) {
   const int port = testing::free_port();
   const std::string endpoint = "127.0.0.1:" + std::to_string(port);
   Process daemon({SW_DAEMON, "--listen", endpoint, "--record-dir", path("rec"), "--stats-json",
-                  path("stats.json"), "--status-interval", "0"},
+                  path("stats.json"), "--status-interval", "0", "--no-db"},
                  path("daemon"));
   Process sim({SW_SIM, "--connect", endpoint, "--scenario", "walking", "--site", "calf", "--duration",
                "120", "--speed", "0", "--seed", "3", "--channels", "8", "--emg-rate", "2000",
@@ -189,7 +194,7 @@ TEST_F(SystemTest, DaemonDialsASimulatorAndEstimatesItsClockDrift) {
                "--faults", "drift-ppm=2000", "--summary", path("summary.json")},
               path("sim"));
   Process daemon({SW_DAEMON, "--device", "gw=tcp:" + endpoint, "--record-dir", path("rec"),
-                  "--stats-json", path("stats.json"), "--status-interval", "0", "--ping-interval", "0.5"},
+                  "--stats-json", path("stats.json"), "--status-interval", "0", "--ping-interval", "0.5", "--no-db"},
                  path("daemon"));
   const auto sim_status = sim.wait(60s);
   ASSERT_TRUE(sim_status.has_value());
@@ -251,6 +256,143 @@ TEST_F(SystemTest, EvalScoresTheDetectorAndHeartbeatsAreNeverEvents) {
   EXPECT_GE(std::stod(out.substr(f1_at + 6)), 0.85) << out;
   for (const char* key : {"precision", "recall", "onset_error_ms", "false_alarms_per_hour", "type_accuracy"}) {
     EXPECT_NE(out.find(std::string("\"") + key + "\""), std::string::npos) << key;
+  }
+}
+
+// The daemon stores what it detects; the CLI reads, annotates and exports the same file.
+TEST_F(SystemTest, DaemonStoresEventsThatTheCliListsAnnotatesAndExports) {
+  const std::string link = path("wearable");
+  const std::string db = path("data/spasmwatch.db");
+  Process sim({SW_SIM, "--pty", link, "--scenario", "rest", "--site", "neck", "--duration", "300", "--speed", "0",
+               "--seed", "7"},
+              path("sim"));
+  ASSERT_TRUE(testing::wait_for_path(link, 10s)) << sim.err();
+  Process daemon({SW_DAEMON, "--device", "neck=serial:" + link + "@921600", "--record-dir", path("rec"),
+                  "--stats-json", path("stats.json"), "--status-interval", "0", "--events", path("live.jsonl"),
+                  "--db", db},
+                 path("daemon"));
+  const auto sim_status = sim.wait(120s);
+  ASSERT_TRUE(sim_status.has_value()) << "simulator did not finish";
+  (void)stop_daemon(daemon);
+  EXPECT_EQ(daemon.err().find("not stored"), std::string::npos) << daemon.err();
+
+  struct stat st {};
+  ASSERT_EQ(::stat(db.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "health data: owner-only";
+
+  std::set<std::string> live_final;
+  {
+    std::istringstream lines(testing::read_file(path("live.jsonl")));
+    for (std::string line; std::getline(lines, line);) {
+      proto::Event e;
+      std::string error;
+      ASSERT_TRUE(from_json(line, e, error)) << error;
+      if (e.state() == proto::FINAL) live_final.insert(e.id());
+    }
+  }
+  ASSERT_FALSE(live_final.empty()) << "the rest scenario has spasms to find";
+
+  const auto stored_events = [&](const std::string& what) {
+    std::string out, err;
+    EXPECT_EQ(testing::run({SW_CLI, "events", "--json", "--db", db}, path(what), 30s, &out, &err), 0) << err;
+    std::map<std::string, proto::StoredEvent> events;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      proto::StoredEvent e;
+      std::string error;
+      EXPECT_TRUE(from_json(line, e, error)) << error << "\n" << line;
+      events[e.event().id()] = e;
+    }
+    return events;
+  };
+  auto events = stored_events("events1");
+  std::set<std::string> stored_final;
+  for (const auto& [id, e] : events) {
+    EXPECT_EQ(e.event().state(), proto::FINAL) << id << ": a clean shutdown finishes or retracts every event";
+    stored_final.insert(id);
+  }
+  EXPECT_EQ(stored_final, live_final);
+
+  // Replaying the recording into the same file (twice) finds the same ids: no duplicates.
+  for (const char* round : {"replay1", "replay2"}) {
+    std::vector<std::string> argv{SW_CLI, "replay", "--db", db};
+    for (const auto& f : recordings()) argv.push_back(f);
+    ASSERT_EQ(testing::run(argv, path(round), 60s), 0);
+  }
+  EXPECT_EQ(stored_events("events2").size(), live_final.size());
+
+  // Annotate one event: a symptom with text that needs CSV quoting, and feedback.
+  const std::string event_id = *live_final.begin();
+  std::string out, err;
+  ASSERT_EQ(testing::run({SW_CLI, "annotate", "symptom", "--pain", "7", "--site", "neck", "--side", "left", "--at",
+                          "-30m", "--event", event_id, "--text", "burning, \"sharp\"", "--db", db},
+                         path("a1"), 30s, &out, &err),
+            0)
+      << err;
+  const std::string symptom_id = out.substr(0, out.find('\n'));
+  EXPECT_EQ(symptom_id.size(), 36u) << out;
+  ASSERT_EQ(testing::run({SW_CLI, "annotate", "feedback", "--event", event_id, "--reject", "--db", db}, path("a2"),
+                         30s, &out, &err),
+            0)
+      << err;
+  const std::string feedback_id = out.substr(0, out.find('\n'));
+  ASSERT_EQ(testing::run({SW_CLI, "annotate", "trigger", "--what", "poor-sleep", "--db", db}, path("a3"), 30s,
+                         &out, &err),
+            0)
+      << err;
+
+  events = stored_events("events3");
+  ASSERT_TRUE(events.contains(event_id));
+  const auto& annotated = events.at(event_id);
+  ASSERT_EQ(annotated.annotations_size(), 2);
+  EXPECT_EQ(annotated.annotations(0).id(), symptom_id);
+  EXPECT_EQ(annotated.annotations(0).symptom().pain(), 7);
+  EXPECT_EQ(annotated.annotations(1).id(), feedback_id);
+  EXPECT_EQ(annotated.feedback().verdict(), proto::EventFeedback::REJECT);
+  EXPECT_EQ(annotated.event().state(), proto::FINAL) << "feedback keeps the detector's event";
+
+  ASSERT_EQ(testing::run({SW_CLI, "export", "--format", "csv", "--db", db, "--output", path("export.csv")},
+                         path("export"), 30s, &out, &err),
+            0)
+      << err;
+  const std::string csv = testing::read_file(path("export.csv"));
+  EXPECT_EQ(csv.rfind("id,device,state,type,site,side,start_utc,end_utc,duration_s,peak_uv,mean_uv", 0), 0u) << csv;
+  const auto row_at = csv.find("\n" + event_id + ",");
+  ASSERT_NE(row_at, std::string::npos) << csv;
+  const std::string row = csv.substr(row_at + 1, csv.find('\n', row_at + 1) - row_at - 1);
+  EXPECT_NE(row.find(symptom_id + ";" + feedback_id), std::string::npos) << row;
+  EXPECT_NE(row.find("burning, \"\"sharp\"\""), std::string::npos) << row;  // quoted CSV field
+  EXPECT_NE(row.find(",reject,"), std::string::npos) << row;
+  ASSERT_EQ(::stat(path("export.csv").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  // Bad input: exit 2 and a message naming the option.
+  const std::string long_text(2001, 'x');
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+      {{"annotate", "symptom", "--pain", "11", "--site", "neck"}, "--pain"},
+      {{"annotate", "symptom", "--pain", "3", "--site", "elbow"}, "elbow"},
+      {{"annotate", "bogus", "--text", "x"}, "bogus"},
+      {{"annotate", "feedback", "--event", "123e4567-e89b-42d3-a456-426614174000", "--confirm"}, "--event"},
+      {{"annotate", "note", "--text", "x", "--at", "2026-11-24T08:00:00Z", "--until", "2026-11-24T07:00:00Z"},
+       "--until"},
+      {{"annotate", "note", "--text", long_text}, "--text"},
+      {{"annotate", "treatment", "--what", "hot-stones"}, "--what"},
+      {{"annotate", "note", "--text", "x", "--at", "yesterday"}, "yesterday"},
+  };
+  for (const auto& [args, expected] : bad) {
+    std::vector<std::string> argv{SW_CLI};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--db", db});
+    EXPECT_EQ(testing::run(argv, path("bad"), 30s, &out, &err), 2) << args[1] << " " << expected << ": " << err;
+    EXPECT_NE(err.find(expected), std::string::npos) << err;
+  }
+  EXPECT_EQ(testing::run({SW_CLI, "annotations", "--kind", "symptom", "--db", db}, path("list"), 30s, &out, &err), 0);
+  EXPECT_NE(out.find(symptom_id), std::string::npos) << out;
+  EXPECT_NE(out.find("1 annotation\n"), std::string::npos) << "nothing refused was stored: " << out;
+  EXPECT_EQ(testing::run({SW_CLI, "events", "--db", path("missing.db")}, path("missing"), 30s, &out, &err), 3);
+  EXPECT_NE(err.find("missing.db"), std::string::npos) << err;
+  for (const char* command : {"annotate", "events", "annotations", "export"}) {
+    EXPECT_EQ(testing::run({SW_CLI, command, "--help"}, path("help"), 30s, &out, &err), 0) << command;
   }
 }
 
