@@ -34,6 +34,9 @@ if ! ./build/firmware-sim/wearable-sim --list-scenarios | cut -f1 | grep -qx "$s
   scenario=rest
 fi
 echo "demo: wearable-sim ($scenario, $site, ${duration}s real time) on a pseudo-terminal -> spasmwatchd"
+echo "demo: events are stored in the default database; from a second terminal try"
+echo "        build/src/app/spasmwatch events"
+echo "        build/src/app/spasmwatch annotate symptom --pain 6 --site $site --text 'stiff after the call'"
 ./build/firmware-sim/wearable-sim --pty "$work/wearable" --scenario "$scenario" --site "$site" \
   --duration "$duration" --speed 1 --faults "$faults" --truth "$work/truth.csv" \
   --summary "$work/sim-summary.json" 2>"$work/sim.log" &

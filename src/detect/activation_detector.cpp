@@ -336,8 +336,7 @@ double ActivationDetector::longest_burst_s() const {
 }
 
 bool ActivationDetector::steady_series_before(double onset_s) const {
-  // A regular series of activations in the 8 s before (gait, chewing): >= 3 onsets whose
-  // intervals vary by less than 30%.
+  // A regular series of activations in the 8 s before: >= 3 onsets at a stride-like period.
   std::array<double, 16> onsets{};
   std::size_t count = 0;
   for (const auto& p : history_) {
@@ -354,7 +353,8 @@ bool ActivationDetector::steady_series_before(double onset_s) const {
   const double k = static_cast<double>(count - 1);
   mean /= k;
   const double sd = std::sqrt(std::max(0.0, sq / k - mean * mean));
-  return mean > 0.3 && mean < 2.5 && sd / mean < 0.3;
+  // Gait: one burst per stride (0.7-1.5 s), very regular; housework and fidgeting are not.
+  return mean > 0.7 && mean < 1.5 && sd / mean < 0.15;
 }
 
 bool ActivationDetector::rhythmic_history(double onset_s, double duration_s) const {
@@ -504,7 +504,8 @@ void ActivationDetector::end_activation() {
     // the walk goes on during the spasm; clonus moves the limb itself
   } else if (movement_excess > 0.1) {
     score -= 4.0;
-  } else if (movement_excess > 0.04) {
+  } else if (movement_excess > 0.04 || acc_peak_g_ - movement_pre_at_onset_ > 0.2) {
+    // sustained movement, or a brief strong one (a spasm jolts the limb by ~0.1 g at most)
     score -= 3.5;
   }
   if (posture_changed_) score -= 2.5;
