@@ -138,6 +138,18 @@ DaemonConfig parse_config_toml(std::string_view text, const std::string& source)
       const auto v = node.value<double>();
       if (!v || *v < 0 || *v > 3600) throw ConfigError(where(node) + ": " + k + " must be 0-3600 seconds");
       (k == "status_interval_s" ? config.status_interval_s : config.ping_interval_s) = *v;
+    } else if (k == "detector") {
+      const auto* table = node.as_table();
+      if (table == nullptr) throw ConfigError(where(node) + ": detector must be a table [detector]");
+      for (const auto& [dkey, dnode] : *table) {
+        const auto v = dnode.value<double>();
+        if (!v) throw ConfigError(where(dnode) + ": detector." + std::string(dkey.str()) + " must be a number");
+        try {
+          detect::set_detector_option(config.detector, dkey.str(), *v);
+        } catch (const std::invalid_argument& e) {
+          throw ConfigError(where(dnode) + ": " + e.what());
+        }
+      }
     } else if (k == "devices") {
       const auto* list = node.as_array();
       if (list == nullptr) throw ConfigError(where(node) + ": devices must be an array of tables [[devices]]");
@@ -180,7 +192,7 @@ DaemonConfig parse_config_toml(std::string_view text, const std::string& source)
     } else {
       throw ConfigError(where(node) + ": unknown key '" + k +
                         "' (expected record_dir, record, db, store, stats_json, events, listen, "
-                        "status_interval_s, ping_interval_s, devices)");
+                        "status_interval_s, ping_interval_s, detector, devices)");
     }
   }
   return config;

@@ -83,6 +83,19 @@ TEST(ConfigToml, UnknownKeysAndBadValuesAreErrorsWithFileAndLine) {
   expect_error("this is not toml", "x.toml:1");
 }
 
+TEST(ConfigToml, DetectorTableSetsThresholdsAndRejectsUnknownOnes) {
+  const auto c = parse_config_toml("[detector]\non_ratio = 3.5\nmin_confidence = 0.7\n", "d.toml");
+  EXPECT_DOUBLE_EQ(c.detector.on_ratio, 3.5);
+  EXPECT_DOUBLE_EQ(c.detector.min_confidence, 0.7);
+  try {
+    (void)parse_config_toml("[detector]\non_ratoi = 3\n", "d.toml");
+    ADD_FAILURE() << "accepted a misspelt option";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("on_ratoi"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("d.toml:2"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ConfigMerge, FlagsReplaceConfigDevicesByName) {
   DaemonConfig c;
   merge_devices(c, {parse_device_spec("a=serial:/one"), parse_device_spec("b=serial:/two")});

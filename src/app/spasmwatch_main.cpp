@@ -129,6 +129,8 @@ int main(int argc, char** argv) {
   replay->add_option("--stats-json", replay_stats, "Also write the JSON statistics to this file");
   std::string replay_events;
   replay->add_option("--events", replay_events, "Write every detected event to this JSON-lines file");
+  std::vector<std::string> detector_options;
+  replay->add_option("--detector", detector_options, "Detector setting NAME=VALUE (repeatable)");
   std::string replay_db;
   replay->add_option("--db", replay_db, "Store the detected events in this database (as spasmwatchd does)");
 
@@ -156,6 +158,7 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   eval->add_flag("--json", eval_json, "Print the metrics as one JSON object");
   eval->add_flag("--list", eval_list, "List every truth event and detection (misses and false alarms marked)");
+  eval->add_option("--detector", detector_options, "Detector setting NAME=VALUE (repeatable)");
 
   // "--at -30m": CLI11 would take -30m for an option.
   std::vector<std::string> args = app::join_negative_times(argc, argv);
@@ -172,6 +175,12 @@ int main(int argc, char** argv) {
     cli.parse(static_cast<int>(arg_pointers.size()), arg_pointers.data());
   } catch (const CLI::ParseError& e) {
     return cli.exit(e) == 0 ? 0 : 1;
+  }
+  try {
+    for (const auto& option : detector_options) detect::set_detector_option(replay_options.detector, option);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "spasmwatch: " << e.what() << "\n";
+    return 1;
   }
   if (replay->parsed()) return run_replay(replay_options, replay_json, replay_stats, replay_events, replay_db);
   if (annotate.parsed()) return annotate.run(SystemClock{});
@@ -225,7 +234,7 @@ int main(int argc, char** argv) {
           if (eval_duration > 0) c.duration_s = eval_duration;
           c.channels = eval_channels;
           c.emg_rate_hz = eval_rate;
-          detect::DetectorConfig dc;
+          detect::DetectorConfig dc = replay_options.detector;
           dc.report_rejected = eval_list;
           cases.push_back(app::run_case(c, dc));
           if (eval_list) std::cout << app::case_listing(cases.back());

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
                  "Event store, an SQLite file (default $XDG_DATA_HOME/spasmwatch/spasmwatch.db)");
   cli.add_flag("--no-db", no_db, "Do not store events")->excludes("--db");
   cli.add_option("--events", events, "Append every detected event to this JSON-lines file");
+  std::vector<std::string> detector_options;
+  cli.add_option("--detector", detector_options,
+                 "Detector setting NAME=VALUE (repeatable; names in src/detect/detector_config.hpp)");
   cli.add_option("--stats-json", stats_json, "Write per-device and per-stream statistics here at exit");
   cli.add_option("--status-interval", status_interval_s, "Seconds between status lines (0: none)")
       ->check(CLI::Range(0.0, 3600.0));
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
     if (no_db) config.store = false;
     if (!stats_json.empty()) config.stats_json = stats_json;
     if (!events.empty()) config.events_jsonl = events;
+    for (const auto& option : detector_options) detect::set_detector_option(config.detector, option);
     if (status_interval_s >= 0) config.status_interval_s = status_interval_s;
     if (ping_interval_s >= 0) config.ping_interval_s = ping_interval_s;
   } catch (const std::exception& e) {

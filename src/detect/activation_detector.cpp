@@ -141,21 +141,6 @@ void ActivationDetector::on_tick(std::uint64_t tick, std::span<const float> ms, 
   recent_ratio_[recent_pos_] = quiet ? 0.0f : best_ratio;
   recent_pos_ = (recent_pos_ + 1) % recent_ratio_.size();
 
-  if (state_ == State::active) {
-    // A sharp, much stronger burst inside a run of weaker activity (typing, walking) is its own
-    // event: close the weak run just before it.
-    const auto lc = static_cast<std::size_t>(lead_channel_);
-    const double age_s = static_cast<double>(tick - onset_tick_) * dt;
-    const double mean_so_far = sum_ticks_ > 0 ? sum_uv_ / static_cast<double>(sum_ticks_) : 0;
-    if (on && age_s >= 0.3 && fast_envelope_[lc] > config_.split_factor * mean_so_far &&
-        peak_uv_ < config_.split_factor * mean_so_far * 1.5) {
-      last_above_tick_ = std::min(last_above_tick_, tick - 1);
-      end_activation();
-      lead_channel_ = best_channel;
-      start_activation(tick, tick);
-    }
-  }
-
   if (state_ == State::idle) {
     if (on && baseline_started_) {
       lead_channel_ = best_channel;

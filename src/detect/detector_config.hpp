@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace spasmwatch::detect {
 
@@ -27,7 +29,6 @@ struct DetectorConfig {
   double off_hold_s = 0.5;            // ... for 0.5 s (AASM)
   double off_peak_fraction = 0.2;     // or below 20% of the event's peak envelope ...
   double off_peak_hold_s = 0.5;       // ... for 0.5 s
-  double split_factor = 1e9;          // (disabled) a burst this many times the run's mean starts a new event
   double jaw_off_hold_s = 1.2;        // jaw: bursts of one bruxism episode are < 1 s apart
   double min_active_s = 0.04;         // shorter excursions are noise
   double gap_settle_s = 0.25;         // after lost samples the filters ring; ignore this long
@@ -57,5 +58,13 @@ struct DetectorConfig {
   double active_movement_g = 0.08;    // movement RMS (gravity removed) meaning "active"
   double asleep_after_s = 120;        // lying and still this long: asleep
 };
+
+// Sets one field by its name (as spelled above), e.g. ("on_ratio", 3.0), for the [detector] table
+// of the configuration and --detector NAME=VALUE flags. Throws std::invalid_argument naming an
+// unknown key or a value out of its sensible range.
+void set_detector_option(DetectorConfig& config, std::string_view key, double value);
+// "NAME=VALUE" form.
+void set_detector_option(DetectorConfig& config, std::string_view assignment);
+[[nodiscard]] std::vector<std::string> detector_option_names();
 
 }  // namespace spasmwatch::detect
