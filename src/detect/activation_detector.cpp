@@ -141,6 +141,18 @@ void ActivationDetector::on_tick(std::uint64_t tick, std::span<const float> ms, 
   recent_ratio_[recent_pos_] = quiet ? 0.0f : best_ratio;
   recent_pos_ = (recent_pos_ + 1) % recent_ratio_.size();
 
+  if (state_ == State::active && on) {
+    // A burst far stronger than anything so far in a run of light activity (typing, fidgeting)
+    // is its own event: close the light run just before it.
+    const auto lc = static_cast<std::size_t>(lead_channel_);
+    const double age_s = static_cast<double>(tick - onset_tick_) * dt;
+    if (age_s >= config_.split_min_age_s && fast_envelope_[lc] > config_.split_factor * peak_uv_) {
+      last_above_tick_ = std::min(last_above_tick_, tick - 1);
+      end_activation();
+      lead_channel_ = best_channel;
+      start_activation(tick, tick);
+    }
+  }
   if (state_ == State::idle) {
     if (on && baseline_started_) {
       lead_channel_ = best_channel;

@@ -17,7 +17,9 @@ struct Option {
 };
 
 // Every numeric threshold, with the range a value must fall in to make sense.
-constexpr std::array<Option, 37> kOptions{{
+constexpr std::array<Option, 39> kOptions{{
+    {"split_factor", &DetectorConfig::split_factor, 1.5, 1e9},
+    {"split_min_age_s", &DetectorConfig::split_min_age_s, 0.05, 60},
     {"tick_s", &DetectorConfig::tick_s, 0.001, 0.05},
     {"band_low_hz", &DetectorConfig::band_low_hz, 1, 200},
     {"band_high_hz", &DetectorConfig::band_high_hz, 20, 2000},

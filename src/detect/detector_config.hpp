@@ -29,6 +29,8 @@ struct DetectorConfig {
   double off_hold_s = 0.5;            // ... for 0.5 s (AASM)
   double off_peak_fraction = 0.2;     // or below 20% of the event's peak envelope ...
   double off_peak_hold_s = 0.5;       // ... for 0.5 s
+  double split_factor = 3;            // a burst this many times the run's peak so far ...
+  double split_min_age_s = 0.3;       // ... in a run at least this old starts a new event
   double jaw_off_hold_s = 1.2;        // jaw: bursts of one bruxism episode are < 1 s apart
   double min_active_s = 0.04;         // shorter excursions are noise
   double gap_settle_s = 0.25;         // after lost samples the filters ring; ignore this long
