@@ -26,6 +26,8 @@ ActivationDetector::ActivationDetector(const DetectorConfig& config, proto::Body
   off_hold_s_ = site == proto::JAW ? config_.jaw_off_hold_s : config_.off_hold_s;
   window_ticks_ = std::max(1, static_cast<int>(std::lround(config_.envelope_window_s / config_.tick_s)));
   window_.assign(static_cast<std::size_t>(window_ticks_ * channels_), 0.0f);
+  slow_alpha_ = 1 - std::exp(-config_.tick_s / 10.0);  // ~10 s movement average
+  pre_alpha_ = 1 - std::exp(-config_.tick_s / 2.0);    // ~2 s movement average
   // The baseline moves slowly: updating it every kBaselineEvery ticks costs a quarter of the
   // logarithms and changes nothing that matters.
   down_alpha_ = 1 - std::exp(-static_cast<double>(kBaselineEvery) * config_.tick_s / config_.baseline_down_tau_s);
@@ -119,10 +121,8 @@ void ActivationDetector::on_tick(std::uint64_t tick, std::span<const float> ms, 
       acc_started_ = true;
       movement_slow_ = movement_pre_ = acc.movement_g;
     }
-    const double slow_a = 1 - std::exp(-dt / 10.0);
-    const double pre_a = 1 - std::exp(-dt / 2.0);
-    movement_slow_ += slow_a * (acc.movement_g - movement_slow_);
-    movement_pre_ += pre_a * (acc.movement_g - movement_pre_);
+    movement_slow_ += slow_alpha_ * (acc.movement_g - movement_slow_);
+    movement_pre_ += pre_alpha_ * (acc.movement_g - movement_pre_);
     if (acc.posture == proto::LYING && movement_slow_ < 0.02) {
       still_lying_s_ += dt;
     } else if (acc.posture != proto::LYING) {

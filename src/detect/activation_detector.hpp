@@ -98,6 +98,7 @@ class ActivationDetector {
   std::array<float, kMaxChannels> baseline_{};
   bool baseline_started_ = false;
   double down_alpha_, up_alpha_;
+  double slow_alpha_ = 0, pre_alpha_ = 0;
   std::uint64_t freeze_until_tick_ = 0;
   bool gap_pending_ = false;
   std::uint64_t settle_until_tick_ = 0;

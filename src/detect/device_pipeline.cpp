@@ -110,11 +110,21 @@ void DevicePipeline::start_emg_filters(double mains_hz) {
   const double low = is_trunk(hello_.site()) ? config_.trunk_band_low_hz : config_.band_low_hz;
   const auto band = dsp::adapt_band(low, config_.band_high_hz, e.rate_hz);
   std::vector<dsp::Sos> sections;
+  std::size_t skipped_notches = 0;
   // The fundamental and the first harmonics carry nearly all mains energy; every further notch
-  // costs ~10% of the kernel's speed (dsp_bench).
+  // costs ~10% of the kernel's speed (dsp_bench). A harmonic well below the band's lower edge is
+  // already removed by the band-pass (e.g. 50 Hz under an 80 Hz trunk high-pass: -33 dB).
   if (mains_hz > 0) {
-    sections = dsp::mains_notches(mains_hz, e.rate_hz, std::min(band.high_hz, mains_hz * config_.mains_harmonics),
-                                  config_.notch_quality);
+    for (const auto& notch : dsp::mains_notches(mains_hz, e.rate_hz,
+                                                std::min(band.high_hz, mains_hz * config_.mains_harmonics),
+                                                config_.notch_quality)) {
+      const double centre_hz = mains_hz * static_cast<double>(sections.size() + skipped_notches + 1);
+      if (centre_hz < 0.8 * band.low_hz) {
+        ++skipped_notches;
+        continue;
+      }
+      sections.push_back(notch);
+    }
   }
   const auto bp = dsp::butter_bandpass(config_.band_order, band.low_hz, band.high_hz, e.rate_hz);
   sections.insert(sections.end(), bp.begin(), bp.end());
