@@ -50,7 +50,6 @@ void ActivationDetector::on_gap() {
   window_sum_.fill(0);
   window_fill_ = 0;
   window_pos_ = 0;
-  have_tick_ = false;
   fast_ring_.fill(0);
   fast_sum_.fill(0);
 }
@@ -62,7 +61,6 @@ void ActivationDetector::finish() {
 void ActivationDetector::on_tick(std::uint64_t tick, std::span<const float> ms, const AccState& acc) {
   const double dt = config_.tick_s;
   last_tick_ = tick;
-  have_tick_ = true;
 
   // ---- envelopes ----
   float* slot = window_.data() + static_cast<std::ptrdiff_t>(window_pos_ * channels_);

@@ -107,7 +107,6 @@ class ActivationDetector {
   std::vector<float> recent_ratio_;
   std::size_t recent_pos_ = 0;
   std::uint64_t last_tick_ = 0;
-  bool have_tick_ = false;
 
   // Accelerometer context.
   bool acc_started_ = false;

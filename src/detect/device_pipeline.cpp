@@ -36,7 +36,6 @@ struct DevicePipeline::EmgState {
   float scale_uv = 1;
   int tick_samples = 1;
   bool started = false;
-  std::uint64_t next_index = 0;   // next time point expected
   std::vector<std::int32_t> pending_raw;  // before the mains decision
   std::optional<dsp::EmgEnvelopeKernel> kernel;
   std::vector<float> tick_out;
@@ -154,13 +153,11 @@ void DevicePipeline::on_samples(const ingest::StreamView& stream, std::uint64_t 
       // Device time of the session's time point 0, for mapping event times to host UTC.
       const double offset_us = static_cast<double>(first_index) * 1e6 / e.rate_hz;
       session_start_device_us_ = device_time_us > offset_us ? device_time_us - static_cast<std::uint64_t>(offset_us) : 0;
-      e.next_index = first_index;
       e.tick = first_index / static_cast<std::uint64_t>(e.tick_samples);
       e.start_phase = static_cast<int>(first_index % static_cast<std::uint64_t>(e.tick_samples));
       if (e.kernel) e.kernel->align_tick(e.start_phase);
     }
     samples_processed_ += interleaved.size();
-    e.next_index = first_index + interleaved.size() / static_cast<std::size_t>(e.channels);
     if (!e.kernel) {
       // Mains frequency not chosen yet: keep raw samples until enough have been seen.
       e.pending_raw.insert(e.pending_raw.end(), interleaved.begin(), interleaved.end());
@@ -291,7 +288,6 @@ void DevicePipeline::on_gap(const ingest::StreamView& stream, std::uint64_t firs
   const std::uint64_t resume = first_index + time_points;
   e.tick = resume / static_cast<std::uint64_t>(e.tick_samples);
   e.kernel->align_tick(static_cast<int>(resume % static_cast<std::uint64_t>(e.tick_samples)));
-  e.next_index = resume;
 }
 
 void DevicePipeline::finish() {
