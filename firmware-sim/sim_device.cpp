@@ -241,4 +241,23 @@ void SimDevice::advance(double true_time_s, bool connected, std::vector<Outgoing
   if (!connected) produced.clear();
 }
 
+void run_in_process(SimDevice& device, double step_s,
+                    const std::function<void(std::vector<OutgoingFrame>&, double)>& deliver) {
+  std::vector<OutgoingFrame> out;
+  std::vector<std::uint8_t> start;
+  proto::HostMessage command;
+  command.mutable_start();
+  protocol::encode_message(command, start);
+  device.on_connected(0, out);
+  device.on_host_bytes(start, 0, out);
+  deliver(out, 0);
+  out.clear();
+  for (std::uint64_t step = 1; !device.finished(); ++step) {
+    const double t = static_cast<double>(step) * step_s;
+    device.advance(t, true, out);
+    deliver(out, t);
+    out.clear();
+  }
+}
+
 }  // namespace spasmwatch::sim

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -95,5 +96,11 @@ class SimDevice {
   proto::DeviceMessage message_;
   proto::SimSummary summary_;
 };
+
+// Runs a whole session in process, as fast as possible, with an ideal link: connects, sends the
+// host's Start, then advances true time by `step_s` until the device has finished. `deliver`
+// receives the frames due at each step (true time in seconds) and may consume them.
+void run_in_process(SimDevice& device, double step_s,
+                    const std::function<void(std::vector<OutgoingFrame>& frames, double true_time_s)>& deliver);
 
 }  // namespace spasmwatch::sim

@@ -89,7 +89,6 @@ CaseResult run_case(const EvalCase& c, const detect::DetectorConfig& config) {
   CaseResult result;
   result.config = c;
   std::vector<detect::LabelledEvent> detected;
-  ingest::DeviceAssembler* assembler_ptr = nullptr;
   detect::DevicePipeline pipeline("eval", config, [&](const proto::Event& e) {
     if (e.state() == proto::RETRACTED && e.duration_s() > 0) result.rejected.push_back(e);
     if (e.state() != proto::FINAL) return;
@@ -97,21 +96,13 @@ CaseResult run_case(const EvalCase& c, const detect::DetectorConfig& config) {
     detected.push_back({e.device_start_s(), e.device_end_s(), e.type(), group_of(c)});
   });
   ingest::DeviceAssembler assembler("eval", &pipeline);
-  assembler_ptr = &assembler;
-  pipeline.set_clock(&assembler_ptr->clock());
+  pipeline.set_clock(&assembler.clock());
 
   // The same path as live ingest: frames encoded by the device, decoded and assembled here.
   protocol::FrameDecoder decoder;
   proto::DeviceMessage message;
-  std::vector<sim::OutgoingFrame> out;
-  std::vector<std::uint8_t> start;
-  {
-    proto::HostMessage m;
-    m.mutable_start();
-    protocol::encode_message(m, start);
-  }
-  auto deliver = [&](double t) {
-    for (auto& f : out) {
+  sim::run_in_process(device, 0.25, [&](std::vector<sim::OutgoingFrame>& frames, double t) {
+    for (const auto& f : frames) {
       std::span<const std::uint8_t> in(f.bytes);
       while (!in.empty()) {
         const auto r = decoder.next(in);
@@ -123,15 +114,7 @@ CaseResult run_case(const EvalCase& c, const detect::DetectorConfig& config) {
         assembler.on_event(e);
       }
     }
-    out.clear();
-  };
-  device.on_connected(0, out);
-  device.on_host_bytes(start, 0, out);
-  deliver(0);
-  for (double t = 0.25; !device.finished(); t += 0.25) {
-    device.advance(t, true, out);
-    deliver(t);
-  }
+  });
   pipeline.finish();
 
   std::vector<detect::LabelledEvent> truth;

@@ -55,4 +55,8 @@ std::optional<proto::Side> parse_side(std::string_view name) {
   return std::nullopt;
 }
 
+bool is_trunk_site(proto::BodySite site) {
+  return site == proto::NECK || site == proto::SHOULDER || site == proto::UPPER_BACK || site == proto::LOWER_BACK;
+}
+
 }  // namespace spasmwatch

@@ -10,10 +10,6 @@ namespace {
 constexpr double kLookbackS = 0.3;
 constexpr std::size_t kMaxTraceTicks = 200 * 120;  // 2 minutes at 5 ms ticks; longer events keep
                                                    // their first 2 minutes for shape features
-bool is_trunk(proto::BodySite site) {
-  return site == proto::NECK || site == proto::SHOULDER || site == proto::UPPER_BACK ||
-         site == proto::LOWER_BACK;
-}
 }  // namespace
 
 ActivationDetector::ActivationDetector(const DetectorConfig& config, proto::BodySite site, int channels,
@@ -38,7 +34,6 @@ ActivationDetector::ActivationDetector(const DetectorConfig& config, proto::Body
   env_trace_.reserve(kMaxTraceTicks);
   detrended_.reserve(kMaxTraceTicks);
   fast_trace_.reserve(kMaxTraceTicks);
-  (void)is_trunk;
 }
 
 void ActivationDetector::on_short_gap() { gap_pending_ = true; }
@@ -330,18 +325,23 @@ double ActivationDetector::longest_burst_s() const {
   return static_cast<double>(longest) * config_.tick_s;
 }
 
-bool ActivationDetector::steady_series_before(double onset_s) const {
-  // A regular series of activations in the 8 s before: >= 3 onsets at a stride-like period.
-  std::array<double, 16> onsets{};
+std::size_t ActivationDetector::prior_activations(double onset_s, std::array<Past, 16>& out) const {
+  // Activations (rejected or not) that began in the 8 s before this onset, oldest first.
   std::size_t count = 0;
   for (const auto& p : history_) {
-    if (p.onset_s > onset_s - 8.0 && p.onset_s < onset_s - 0.05) onsets[count++] = p.onset_s;
+    if (p.onset_s > onset_s - 8.0 && p.onset_s < onset_s - 0.05) out[count++] = p;
   }
+  std::sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(count),
+            [](const Past& a, const Past& b) { return a.onset_s < b.onset_s; });
+  return count;
+}
+
+bool ActivationDetector::steady_series(const std::array<Past, 16>& prior, std::size_t count) {
+  // A regular series before: >= 3 onsets at a stride-like period.
   if (count < 3) return false;
-  std::sort(onsets.begin(), onsets.begin() + static_cast<std::ptrdiff_t>(count));
   double mean = 0, sq = 0;
   for (std::size_t i = 1; i < count; ++i) {
-    const double d = onsets[i] - onsets[i - 1];
+    const double d = prior[i].onset_s - prior[i - 1].onset_s;
     mean += d;
     sq += d * d;
   }
@@ -352,23 +352,18 @@ bool ActivationDetector::steady_series_before(double onset_s) const {
   return mean > 0.7 && mean < 1.5 && sd / mean < 0.15;
 }
 
-bool ActivationDetector::rhythmic_history(double onset_s, double duration_s) const {
-  // Voluntary patterns in the activations before this one (all of them, rejected or not):
+bool ActivationDetector::rhythmic_history(const std::array<Past, 16>& prior, std::size_t count, double onset_s,
+                                          double duration_s) {
+  // Voluntary patterns in the activations before this one:
   //  - a steady series (steps, chewing): >= 3 onsets in the last 8 s at a regular period P, and
   //    this onset falls on the predicted beat (within a quarter period) with a similar length;
   //  - dense short activity (typing, fidgeting): >= 4 activations in the last 6 s and this one
   //    short as well.
-  std::array<Past, 16> prior{};
-  std::size_t count = 0;
-  std::size_t recent6 = 0;
-  for (const auto& p : history_) {
-    if (p.onset_s > onset_s - 8.0 && p.onset_s < onset_s - 0.05) prior[count++] = p;
-    if (p.onset_s > onset_s - 6.0 && p.onset_s < onset_s - 0.05) ++recent6;
-  }
+  const auto recent6 = static_cast<std::size_t>(
+      std::count_if(prior.begin(), prior.begin() + static_cast<std::ptrdiff_t>(count),
+                    [onset_s](const Past& p) { return p.onset_s > onset_s - 6.0; }));
   if (recent6 >= 4 && duration_s < 1.0) return true;
   if (count < 3) return false;
-  std::sort(prior.begin(), prior.begin() + static_cast<std::ptrdiff_t>(count),
-            [](const Past& a, const Past& b) { return a.onset_s < b.onset_s; });
   std::array<double, 16> intervals{};
   std::array<double, 16> durations{};
   for (std::size_t i = 1; i < count; ++i) intervals[i - 1] = prior[i].onset_s - prior[i - 1].onset_s;
@@ -436,8 +431,10 @@ void ActivationDetector::end_activation() {
   freeze_until_tick_ = last_tick_ + static_cast<std::uint64_t>(config_.baseline_hold_s / config_.tick_s);
   const double onset_s = static_cast<double>(onset_tick_) * config_.tick_s;
   const double duration_s = static_cast<double>(last_above_tick_ + 1 - onset_tick_) * config_.tick_s;
-  const bool rhythmic = rhythmic_history(onset_s, duration_s);
-  const bool in_gait = steady_series_before(onset_s);
+  std::array<Past, 16> prior{};
+  const std::size_t prior_count = prior_activations(onset_s, prior);
+  const bool rhythmic = rhythmic_history(prior, prior_count, onset_s, duration_s);
+  const bool in_gait = steady_series(prior, prior_count);
   history_[history_pos_] = {onset_s, duration_s};
   history_pos_ = (history_pos_ + 1) % history_.size();
 

@@ -72,9 +72,9 @@ class ActivationDetector {
   [[nodiscard]] double rhythm_hz(double* correlation) const;
   [[nodiscard]] double longest_burst_s() const;
   [[nodiscard]] double rise_time_s() const;
-  [[nodiscard]] bool rhythmic_history(double onset_s, double duration_s) const;
+
   [[nodiscard]] double fill_ratio() const;
-  [[nodiscard]] bool steady_series_before(double onset_s) const;
+
   [[nodiscard]] proto::ActivityContext context() const;
 
   DetectorConfig config_;
@@ -146,6 +146,10 @@ class ActivationDetector {
     double duration_s = 0;
   };
   std::array<Past, 16> history_{};
+  std::size_t prior_activations(double onset_s, std::array<Past, 16>& out) const;
+  static bool steady_series(const std::array<Past, 16>& prior, std::size_t count);
+  static bool rhythmic_history(const std::array<Past, 16>& prior, std::size_t count, double onset_s,
+                               double duration_s);
   std::size_t history_pos_ = 0;
 
   proto::Event event_;

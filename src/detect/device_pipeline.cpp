@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/body_site.hpp"
 #include "dsp/acc_processor.hpp"
 #include "dsp/emg_envelope.hpp"
 #include "dsp/filter_design.hpp"
@@ -16,10 +17,6 @@ namespace {
 constexpr double kMainsDecisionS = 2.0;   // raw EMG examined before the notch is chosen
 constexpr double kMaxHoldS = 30.0;        // EMG ticks wait at most this long for the accelerometer
 constexpr double kMovementWindowS = 0.05;
-
-bool is_trunk(proto::BodySite site) {
-  return site == proto::NECK || site == proto::SHOULDER || site == proto::UPPER_BACK || site == proto::LOWER_BACK;
-}
 
 double unit_to_uv(const std::string& unit) {
   if (unit == "mV") return 1e3;
@@ -106,7 +103,7 @@ void DevicePipeline::configure_emg(const proto::StreamInfo& info) {
 void DevicePipeline::start_emg_filters(double mains_hz) {
   auto& e = *emg_;
   mains_hz_ = mains_hz;
-  const double low = is_trunk(hello_.site()) ? config_.trunk_band_low_hz : config_.band_low_hz;
+  const double low = is_trunk_site(hello_.site()) ? config_.trunk_band_low_hz : config_.band_low_hz;
   const auto band = dsp::adapt_band(low, config_.band_high_hz, e.rate_hz);
   std::vector<dsp::Sos> sections;
   std::size_t skipped_notches = 0;

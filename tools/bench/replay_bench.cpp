@@ -62,23 +62,14 @@ int main(int argc, char** argv) {
   protocol::FrameDecoder decoder;
   proto::DeviceMessage message;
   ingest::DeviceAssembler live("bench");
-  std::vector<sim::OutgoingFrame> out;
-  std::vector<std::uint8_t> host;
-  {
-    proto::HostMessage start;
-    start.mutable_start();
-    protocol::encode_message(start, host);
-  }
   const std::int64_t t0_ns = 1'700'000'000'000'000'000;
   double decode_s = 0;
   std::uint64_t wire_bytes = 0;
   std::uint64_t values = 0;
-  device.on_connected(0, out);
-  device.on_host_bytes(host, 0, out);
-  auto deliver = [&](double t) {
-    std::vector<std::uint8_t> bytes;
-    for (auto& f : out) bytes.insert(bytes.end(), f.bytes.begin(), f.bytes.end());
-    out.clear();
+  std::vector<std::uint8_t> bytes;
+  sim::run_in_process(device, 0.1, [&](std::vector<sim::OutgoingFrame>& frames, double t) {
+    bytes.clear();
+    for (const auto& f : frames) bytes.insert(bytes.end(), f.bytes.begin(), f.bytes.end());
     wire_bytes += bytes.size();
     const std::int64_t host_ns = t0_ns + static_cast<std::int64_t>(t * 1e9) + 2'000'000;
     double mark = now_s();
@@ -97,12 +88,7 @@ int main(int argc, char** argv) {
       mark = now_s();
     }
     decode_s += now_s() - mark;
-  };
-  deliver(0);
-  for (double t = 0.1; !device.finished(); t += 0.1) {
-    device.advance(t, true, out);
-    deliver(t);
-  }
+  });
   writer->sync();
   const auto file_bytes = std::filesystem::file_size(file);
   writer.reset();
