@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev libedf-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 socat
+  systemd  # systemd-analyze checks the units (tests/system/verify_units.sh)
 )
 
 missing=()

@@ -6,6 +6,7 @@
 
 #include "app/cli_commands.hpp"
 #include "app/cli_common.hpp"
+#include "app/data_source.hpp"
 #include "app/daemon_config.hpp"
 #include "common/body_site.hpp"
 #include "store/validation.hpp"
@@ -59,7 +60,8 @@ AnnotateCommand::AnnotateCommand(CLI::App& cli) {
   annotate_ = cli.add_subcommand("annotate", "Add an annotation (symptom, trigger, treatment, feedback, note); prints its id");
   annotate_->require_subcommand(1);
   const auto common = [this](CLI::App* kind) {
-    kind->add_option("--db", db_, "Database file (default $XDG_DATA_HOME/spasmwatch/spasmwatch.db)");
+    kind->add_option("--db", db_, "Write to this database file instead of the running daemon");
+    kind->add_option("--api-socket", api_socket_, "The daemon's API socket (default: its default path)")->excludes("--db");
     kind->add_option("--text", text_, "Free text (at most 2000 characters)");
     kind->add_option("--at", at_, "When: now (default), -30m, -2h, -1d, or UTC 2026-11-24T08:00:00Z");
     kind->add_option("--until", until_, "End of a time range (same forms as --at)");
@@ -105,7 +107,6 @@ AnnotateCommand::AnnotateCommand(CLI::App& cli) {
 }
 
 int AnnotateCommand::run(const Clock& clock) const {
-  const std::string db = db_.empty() ? default_db_path() : db_;
   proto::Annotation a;
   try {
     const std::int64_t now = clock.utc_ns();
@@ -161,6 +162,7 @@ int AnnotateCommand::run(const Clock& clock) const {
       a.set_kind(proto::Annotation::NOTE);
       if (text_.empty()) throw InputError("--text", "a note needs --text");
     }
+    store::validate_annotation(a);  // here, so that errors name this command's options
   } catch (const InputError& e) {
     std::cerr << "spasmwatch annotate: " << e.what() << "\n";
     return kExitBadInput;
@@ -169,9 +171,12 @@ int AnnotateCommand::run(const Clock& clock) const {
     return kExitBadInput;
   }
   try {
-    store::Store store = store::Store::open(db, clock);
-    std::cout << store.put_annotation(a) << "\n";
+    const auto source = open_data_source({db_, api_socket_, true}, clock);
+    std::cout << source->add_annotation(a) << "\n";
     return kExitOk;
+  } catch (const InputError& e) {
+    std::cerr << "spasmwatch annotate: " << e.what() << "\n";
+    return kExitBadInput;
   } catch (const store::ValidationError& e) {
     std::cerr << "spasmwatch annotate: " << option_for(e.field()) << ": " << e.what() << "\n";
     return kExitBadInput;

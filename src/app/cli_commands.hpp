@@ -1,5 +1,6 @@
-// The spasmwatch subcommands that work directly on a database file (the daemon's store):
-// `annotate` (symptom, trigger, treatment, feedback, note), `events`, `annotations`, `export`.
+// The spasmwatch subcommands on stored data: `annotate` (symptom, trigger, treatment, feedback,
+// note), `events`, `annotations`, `export`, `status`. They talk to the running daemon, or work on a
+// database file (data_source.hpp).
 // Each class adds its subcommand(s) and options to the CLI11 app on construction (options are
 // bound to its members, so it must stay where it was built) and runs after parsing.
 // Exit codes: cli_common.hpp.
@@ -34,7 +35,7 @@ class AnnotateCommand {
   CLI::App* treatment_;
   CLI::App* feedback_;
   CLI::App* note_;
-  std::string db_;
+  std::string db_, api_socket_;
   std::string text_, at_ = "now", until_, event_;
   std::optional<int> pain_;
   std::string site_, side_, description_;
@@ -49,18 +50,22 @@ class QueryCommands {
   QueryCommands(const QueryCommands&) = delete;
   QueryCommands& operator=(const QueryCommands&) = delete;
 
-  [[nodiscard]] bool parsed() const { return events_->parsed() || annotations_->parsed() || export_->parsed(); }
+  [[nodiscard]] bool parsed() const {
+    return events_->parsed() || annotations_->parsed() || export_->parsed() || status_->parsed();
+  }
   [[nodiscard]] int run(const Clock& clock) const;
 
  private:
   int run_events(const Clock& clock) const;
   int run_annotations(const Clock& clock) const;
   int run_export(const Clock& clock) const;
+  int run_status(const Clock& clock) const;
 
   CLI::App* events_;
+  CLI::App* status_;
   CLI::App* annotations_;
   CLI::App* export_;
-  std::string db_;
+  std::string db_, api_socket_;
   std::string from_, to_;
   std::string site_, type_, state_, kind_;
   std::optional<double> min_confidence_;

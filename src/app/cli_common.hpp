@@ -15,6 +15,7 @@
 
 #include "annotations.pb.h"
 #include "common/clock.hpp"
+#include "common/text.hpp"
 #include "events.pb.h"
 #include "store/store.hpp"
 
@@ -30,22 +31,17 @@ class InputError : public std::runtime_error {
   InputError(const std::string& option, const std::string& problem) : std::runtime_error(option + ": " + problem) {}
 };
 
-// "now", "-30s" / "-30m" / "-2h" / "-1d" (before now), "2026-11-24T08:00:00Z" (also with
-// fractional seconds, or a date alone "2026-11-24" = midnight UTC). Throws InputError naming
-// `option`.
+// parse_time_text (common/text.hpp), throwing InputError naming `option` when unreadable.
 [[nodiscard]] std::int64_t parse_time(std::string_view text, std::int64_t now_utc_ns, const std::string& option);
 
-// "2026-11-24T08:00:00.123Z" (milliseconds).
-[[nodiscard]] std::string format_utc(std::int64_t utc_ns);
+using ::spasmwatch::display_name;
+using ::spasmwatch::enum_key;
+using ::spasmwatch::format_utc;
 
 // CLI11 reads "--at -30m" as two options; this joins such pairs into "--at=-30m" for the
 // options that take a time.
 [[nodiscard]] std::vector<std::string> join_negative_times(int argc, char** argv);
 
-// An enum name typed by a person: "poor_sleep", "poor-sleep", "Poor Sleep" -> "POOR_SLEEP".
-[[nodiscard]] std::string enum_key(std::string_view text);
-// Lower-case name for display: "POOR_SLEEP" -> "poor_sleep".
-[[nodiscard]] std::string display_name(std::string_view enum_name);
 
 // RFC 4180 field: quoted when it holds a comma, quote, CR or LF (quotes doubled).
 [[nodiscard]] std::string csv_field(std::string_view text);

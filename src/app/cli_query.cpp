@@ -14,6 +14,8 @@
 #include "app/cli_commands.hpp"
 #include "app/cli_common.hpp"
 #include "app/daemon_config.hpp"
+#include "app/data_source.hpp"
+#include "app/status_text.hpp"
 #include "common/body_site.hpp"
 #include "common/proto_json.hpp"
 
@@ -116,7 +118,8 @@ void write_csv(std::ostream& out, const std::vector<proto::StoredEvent>& events)
 
 QueryCommands::QueryCommands(CLI::App& cli) {
   const auto common = [this](CLI::App* app) {
-    app->add_option("--db", db_, "Database file (default $XDG_DATA_HOME/spasmwatch/spasmwatch.db)");
+    app->add_option("--db", db_, "Read this database file instead of asking the running daemon");
+    app->add_option("--api-socket", api_socket_, "The daemon's API socket (default: its default path)")->excludes("--db");
     app->add_option("--from", from_, "From this time: -2h, -1d, or UTC 2026-11-24T08:00:00Z (default: all)");
     app->add_option("--to", to_, "Up to this time (same forms; default: now and later)");
   };
@@ -138,13 +141,22 @@ QueryCommands::QueryCommands(CLI::App& cli) {
   common(export_);
   export_->add_option("--format", format_, "csv (default) or json (JSON lines)")->check(CLI::IsMember({"csv", "json"}));
   export_->add_option("--output", output_, "Write to this file (created owner-only) instead of stdout");
+
+  status_ = cli.add_subcommand("status", "The running daemon's devices and store (or a database file's counts)");
+  status_->add_option("--db", db_, "Count this database file instead of asking the running daemon");
+  status_->add_option("--api-socket", api_socket_, "The daemon's API socket (default: its default path)")->excludes("--db");
+  status_->add_flag("--json", json_, "Print the status as one JSON object (ApiStatus)");
 }
 
 int QueryCommands::run(const Clock& clock) const {
-  const char* name = events_->parsed() ? "events" : annotations_->parsed() ? "annotations" : "export";
+  const char* name = events_->parsed()        ? "events"
+                     : annotations_->parsed() ? "annotations"
+                     : status_->parsed()      ? "status"
+                                              : "export";
   try {
     if (events_->parsed()) return run_events(clock);
     if (annotations_->parsed()) return run_annotations(clock);
+    if (status_->parsed()) return run_status(clock);
     return run_export(clock);
   } catch (const InputError& e) {
     std::cerr << "spasmwatch " << name << ": " << e.what() << "\n";
@@ -193,8 +205,8 @@ int QueryCommands::run_events(const Clock& clock) const {
     q.state = state;
   }
   q.min_confidence = min_confidence_;
-  store::Store store = open_store_for_reading(db_.empty() ? default_db_path() : db_, clock);
-  const auto events = all_events(store, q);
+  const auto source = open_data_source({db_, api_socket_, false}, clock);
+  const auto events = source->events(q);
   if (json_) {
     for (const auto& e : events) std::cout << to_json_line(e) << "\n";
     return kExitOk;
@@ -227,8 +239,8 @@ int QueryCommands::run_annotations(const Clock& clock) const {
     }
     q.kind = kind;
   }
-  store::Store store = open_store_for_reading(db_.empty() ? default_db_path() : db_, clock);
-  const auto annotations = all_annotations(store, q);
+  const auto source = open_data_source({db_, api_socket_, false}, clock);
+  const auto annotations = source->annotations(q);
   if (json_) {
     for (const auto& a : annotations) std::cout << to_json_line(a) << "\n";
     return kExitOk;
@@ -247,8 +259,8 @@ int QueryCommands::run_annotations(const Clock& clock) const {
 
 int QueryCommands::run_export(const Clock& clock) const {
   const store::EventQuery q = event_query(from_, to_, clock.utc_ns());
-  store::Store store = open_store_for_reading(db_.empty() ? default_db_path() : db_, clock);
-  const auto events = all_events(store, q);
+  const auto source = open_data_source({db_, api_socket_, false}, clock);
+  const auto events = source->events(q);
   Output output(output_);
   if (format_ == "json") {
     for (const auto& e : events) output.stream() << to_json_line(e) << "\n";
@@ -257,6 +269,38 @@ int QueryCommands::run_export(const Clock& clock) const {
   }
   output.close();
   if (!output_.empty()) std::cerr << "exported " << events.size() << " events to " << output_ << "\n";
+  return kExitOk;
+}
+
+int QueryCommands::run_status(const Clock& clock) const {
+  const auto source = open_data_source({db_, api_socket_, false}, clock);
+  const proto::ApiStatus status = source->status();
+  if (json_) {
+    std::cout << to_json(status);
+    return kExitOk;
+  }
+  if (source->is_daemon()) {
+    std::cout << "spasmwatchd " << status.version() << " running for " << number(status.uptime_s(), 0) << " s ("
+              << source->describe() << ")\n";
+    if (!status.config().empty()) std::cout << "config: " << status.config() << " (" << status.reloads() << " reloads)\n";
+    for (const auto& [name, device] : status.ingest().devices()) std::cout << "  " << status_line(device) << "\n";
+    if (status.ingest().devices().empty()) std::cout << "  no devices yet\n";
+    std::cout << "API: " << status.api_connections() << " connections, " << status.stream_clients()
+              << " live-stream clients\n";
+  } else {
+    std::cout << "spasmwatchd: not running; reading " << source->describe() << "\n";
+  }
+  const auto& c = status.store();
+  if (!status.db().empty()) {
+    std::cout << "store: " << status.db() << " (schema " << c.schema_version() << ")\n";
+    std::cout << "  " << c.final_events() << " final events, " << c.provisional_events() << " provisional, "
+              << c.annotations() << " annotations (" << c.feedback() << " feedback), " << c.devices()
+              << " devices, " << c.sessions() << " sessions, " << c.gaps() << " gaps (" << c.lost_samples()
+              << " samples lost)\n";
+    if (c.last_event_utc_ns() != 0) std::cout << "  last event " << format_utc(c.last_event_utc_ns()) << "\n";
+  } else {
+    std::cout << "store: none (the daemon runs with --no-db)\n";
+  }
   return kExitOk;
 }
 

@@ -3,11 +3,15 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 
+#include "api/api_handler.hpp"
+#include "api/api_server.hpp"
+#include "api/api_token.hpp"
 #include "app/status_text.hpp"
 #include "common/proto_json.hpp"
 #include "detect/device_pipeline.hpp"
@@ -101,14 +105,27 @@ void Daemon::on_detected(DeviceState& device, const proto::Event& event) {
     events_file_->flush();
   }
   spdlog::info("{}", event_line(event));
-  if (!store_) return;
+  if (!store_) {
+    publish(event);
+    return;
+  }
   if (event.state() == proto::RETRACTED) {
     store_write("retraction of event " + event.id(),
                 [id = event.id()](store::Store& s) { (void)s.retract_event(id); });
+    publish(event);
   } else {
     store_write(std::string(proto::EventState_Name(event.state())) + " event " + event.id(),
                 [event](store::Store& s) { (void)s.put_event(event); });
+    if (event.state() == proto::FINAL) {
+      pending_writes_.back().publish_when_stored = event;  // published once acknowledged
+    } else {
+      publish(event);
+    }
   }
+}
+
+void Daemon::publish(const proto::Event& event) {
+  if (api_server_) api_server_->publish(event);
 }
 
 void Daemon::on_hello(const DeviceState& device, const proto::Hello& hello) {
@@ -129,7 +146,7 @@ void Daemon::on_hello(const DeviceState& device, const proto::Hello& hello) {
 
 template <class Body>
 void Daemon::store_write(std::string what, Body body) {
-  pending_writes_.push_back({std::move(what), store_->submit(std::move(body))});
+  pending_writes_.push_back({std::move(what), store_->submit(std::move(body)), std::nullopt});
 }
 
 void Daemon::collect_store_acks(bool all) {
@@ -139,6 +156,7 @@ void Daemon::collect_store_acks(bool all) {
     try {
       front.acknowledged.get();
       ++stored_;
+      if (front.publish_when_stored) publish(*front.publish_when_stored);
     } catch (const std::exception& e) {
       ++store_failures_;
       spdlog::error("store: {} not stored: {}", front.what, e.what());
@@ -216,6 +234,19 @@ class Daemon::Connection final : public io::LinkHandler,
 
   void set_accepted() { accepted_ = true; }
 
+  // Closed for good (device removed by a reload): the device sees a disconnection.
+  void retire() {
+    const bool was_up = link_ && link_->is_up();
+    stop();
+    if (was_up) {
+      FrameEvent e;
+      e.kind = FrameEventKind::disconnected;
+      e.host_time_ns = daemon_.clock_.utc_ns();
+      e.bad_bytes = static_cast<std::uint32_t>(decoder_.reset());
+      emit(e);
+    }
+  }
+
  private:
   [[nodiscard]] std::string label() const { return device_ ? device_->name : describe(); }
 
@@ -253,6 +284,7 @@ class Daemon::Connection final : public io::LinkHandler,
     if (!hello.streaming()) send_host_message([](proto::HostMessage& m) { m.mutable_start(); });
   }
 
+ private:
   template <class Fill>
   void send_host_message(Fill fill) {
     proto::HostMessage m;
@@ -324,33 +356,23 @@ Daemon::DeviceState& Daemon::device_named(const std::string& name) {
 }
 
 void Daemon::start() {
+  started_utc_ns_ = clock_.utc_ns();
   if (config_.record) make_private_dir(config_.record_dir);
   if (config_.store) {
-    const std::string db = config_.db.empty() ? default_db_path() : config_.db;
+    db_path_ = config_.db.empty() ? default_db_path() : config_.db;
     try {
-      store_ = std::make_unique<store::StoreWriter>(db, clock_);
+      store_ = std::make_unique<store::StoreWriter>(db_path_, clock_);
     } catch (const store::StoreError& e) {
       throw ConfigError(std::string("cannot open the event store: ") + e.what());
     }
-    spdlog::info("storing events in {}", db);
+    spdlog::info("storing events in {}", db_path_);
   }
   if (!config_.events_jsonl.empty()) {
     events_file_ = std::make_unique<std::ofstream>(config_.events_jsonl, std::ios::app);
     if (!*events_file_) throw ConfigError("cannot write events file " + config_.events_jsonl);
     ::chmod(config_.events_jsonl.c_str(), 0600);
   }
-  for (const auto& d : config_.devices) {
-    DeviceState& state = device_named(d.name);
-    auto connection = std::make_shared<Connection>(*this, &state);
-    if (d.transport == DeviceTransport::serial) {
-      connection->attach_link(io::make_serial_link(io_, d.serial, *connection, clock_));
-    } else {
-      connection->attach_link(io::make_tcp_client_link(io_, d.endpoint, *connection, clock_));
-    }
-    spdlog::info("{}: opening {}", d.name, connection->describe());
-    connections_.push_back(connection);
-    connection->start();
-  }
+  for (const auto& d : config_.devices) open_device(d);
   if (config_.listen) {
     asio::ip::tcp::resolver resolver(io_);
     boost::system::error_code ec;
@@ -380,10 +402,133 @@ void Daemon::start() {
       if (!ec) on_status_timer();
     });
   }
+  refresh_snapshot();
+  if (config_.api) start_api();
   flush_timer_.expires_after(std::chrono::milliseconds(250));
   flush_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) on_flush_timer();
   });
+}
+
+void Daemon::open_device(const DeviceConfig& d) {
+  DeviceState& state = device_named(d.name);
+  auto connection = std::make_shared<Connection>(*this, &state);
+  if (d.transport == DeviceTransport::serial) {
+    connection->attach_link(io::make_serial_link(io_, d.serial, *connection, clock_));
+  } else {
+    connection->attach_link(io::make_tcp_client_link(io_, d.endpoint, *connection, clock_));
+  }
+  spdlog::info("{}: opening {}", d.name, connection->describe());
+  connections_.push_back(connection);
+  configured_[d.name] = {d, connection};
+  connection->start();
+}
+
+namespace {
+
+bool same_device(const DeviceConfig& a, const DeviceConfig& b) {
+  return a.transport == b.transport && a.serial.path == b.serial.path && a.serial.baud == b.serial.baud &&
+         a.endpoint.host == b.endpoint.host && a.endpoint.port == b.endpoint.port;
+}
+
+}  // namespace
+
+std::string Daemon::reload_devices(const std::vector<DeviceConfig>& devices) {
+  std::vector<std::string> closed, opened;
+  for (auto it = configured_.begin(); it != configured_.end();) {
+    const auto wanted = std::find_if(devices.begin(), devices.end(), [&](const auto& d) { return d.name == it->first; });
+    if (wanted != devices.end() && same_device(*wanted, it->second.first)) {
+      ++it;
+      continue;
+    }
+    it->second.second->retire();
+    std::erase(connections_, it->second.second);
+    closed.push_back(it->first);
+    it = configured_.erase(it);
+  }
+  for (const auto& d : devices) {
+    if (configured_.contains(d.name)) continue;
+    open_device(d);
+    opened.push_back(d.name);
+  }
+  config_.devices = devices;
+  ++reloads_;
+  const auto join = [](const std::vector<std::string>& names) {
+    std::string text;
+    for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
+    return text.empty() ? std::string("none") : text;
+  };
+  return "devices reloaded: closed " + join(closed) + "; opened " + join(opened) + "; " +
+         std::to_string(configured_.size() - opened.size()) + " untouched";
+}
+
+void Daemon::start_api() {
+  api::ServerOptions options;
+  if (config_.api_unix) options.unix_socket = config_.api_socket.empty() ? default_api_socket() : config_.api_socket;
+  std::string token;
+  if (config_.api_listen) {
+    options.tcp_host = config_.api_listen->host;
+    options.tcp_port = config_.api_listen->port;
+    const std::string token_file = config_.api_token_file.empty() ? default_token_file() : config_.api_token_file;
+    try {
+      token = api::load_or_create_token(token_file);
+    } catch (const std::exception& e) {
+      throw ConfigError(std::string("API: ") + e.what());
+    }
+  }
+  if (store_) {
+    store::Store::Options read_only;
+    read_only.read_only = true;
+    api_reader_ = std::make_unique<store::Store>(store::Store::open(db_path_, clock_, read_only));
+  }
+  api_handler_ = std::make_unique<api::Handler>(api::Handler::Context{
+      api_reader_.get(), store_.get(), [this] { return api_status(); }, token, &clock_});
+  api_server_ = std::make_unique<api::Server>(options, *api_handler_);
+  try {
+    api_server_->start();
+  } catch (const std::exception& e) {
+    // The TCP side is a convenience (the CLI uses the socket): a port taken by another user's
+    // daemon must not stop ingest. The Unix socket is this user's and must work.
+    if (options.tcp_host.empty()) throw ConfigError(std::string("API: ") + e.what());
+    spdlog::error("API: {}; serving the Unix socket only", e.what());
+    options.tcp_host.clear();
+    api_server_ = std::make_unique<api::Server>(options, *api_handler_);
+    try {
+      api_server_->start();
+    } catch (const std::exception& again) {
+      throw ConfigError(std::string("API: ") + again.what());
+    }
+  }
+  if (!options.unix_socket.empty()) spdlog::info("API on {}", options.unix_socket);
+  if (!options.tcp_host.empty()) spdlog::info("API on {}:{} (bearer token required)", options.tcp_host, api_server_->tcp_port());
+}
+
+void Daemon::refresh_snapshot() {
+  proto::ApiStatus s;
+  s.set_version(SPASMWATCH_VERSION);
+  s.set_started_utc_ns(started_utc_ns_);
+  s.set_db(db_path_);
+  *s.mutable_ingest() = stats();
+  s.set_store_writes_acknowledged(stored_);
+  s.set_store_writes_failed(store_failures_);
+  s.set_config(config_.config_file);
+  s.set_reloads(reloads_);
+  const std::lock_guard lock(snapshot_mutex_);
+  snapshot_ = std::move(s);
+}
+
+proto::ApiStatus Daemon::api_status() const {
+  proto::ApiStatus s;
+  {
+    const std::lock_guard lock(snapshot_mutex_);
+    s = snapshot_;
+  }
+  s.set_uptime_s(static_cast<double>(clock_.utc_ns() - s.started_utc_ns()) / 1e9);
+  if (api_server_) {
+    s.set_api_connections(api_server_->connections());
+    s.set_stream_clients(api_server_->stream_clients());
+  }
+  return s;
 }
 
 void Daemon::accept_next() {
@@ -428,6 +573,7 @@ void Daemon::on_flush_timer() {
     }
   }
   if (store_) collect_store_acks(false);
+  refresh_snapshot();
   flush_timer_.expires_after(std::chrono::milliseconds(250));
   flush_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) on_flush_timer();
@@ -459,12 +605,15 @@ void Daemon::shutdown() {
     }
   }
   for (const auto& [name, device] : devices_) device->pipeline.finish();
+  if (api_server_) api_server_->stop();  // its writes are acknowledged before it answers
   if (store_) {
     // Events the pipeline finished just now are queued; stop() writes and acknowledges them all.
     store_->stop();
     collect_store_acks(true);
     spdlog::info("store: {} writes acknowledged, {} failed ({})", stored_, store_failures_,
                  store_->path().string());
+    api_handler_.reset();
+    api_reader_.reset();
     store_.reset();
   }
   for (const auto& [name, device] : devices_) spdlog::info("final: {}", status_line(device->stats()));

@@ -16,7 +16,17 @@
 // operations) is full, i.e. after the disk has stalled for a long time at event rates.
 // shutdown() stops the writer after everything queued is written and acknowledged.
 //
-// Thread rules: everything runs on the one io_context thread that calls run(); no locks.
+// Local API (unless --no-api): api::Server runs on its own thread with a read-only Store
+// connection; writes it takes go through the same StoreWriter. Live events are published to it:
+// PROVISIONAL and RETRACTED at once, FINAL only once the store acknowledged the write (so a client
+// that saw an event final can rely on it being stored). The API reads the daemon's state from a
+// snapshot (ApiStatus) refreshed on the 250 ms flush timer under a mutex.
+//
+// SIGHUP (reload_devices): configured devices that are gone or changed are closed, new ones
+// opened; the others are not touched (no reconnect, no gap).
+//
+// Thread rules: everything runs on the one io_context thread that calls run(), except the API
+// thread, which touches only the snapshot (mutex), the StoreWriter (thread-safe) and its own Store.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -26,17 +36,26 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "app/daemon_config.hpp"
 #include "common/clock.hpp"
+#include "api.pb.h"
 #include "events.pb.h"
 #include "stats.pb.h"
 
 namespace spasmwatch::store {
+class Store;
 class StoreWriter;
-}
+}  // namespace spasmwatch::store
+
+namespace spasmwatch::api {
+class Handler;
+class Server;
+}  // namespace spasmwatch::api
 
 namespace spasmwatch::app {
 
@@ -55,6 +74,13 @@ class Daemon {
 
   [[nodiscard]] proto::IngestStats stats() const;
 
+  // Applies a new device list (SIGHUP): closes removed or changed devices, opens new ones, leaves
+  // the rest alone. Returns a one-line summary for the log.
+  std::string reload_devices(const std::vector<DeviceConfig>& devices);
+
+  // What the API's status endpoint shows (any thread).
+  [[nodiscard]] proto::ApiStatus api_status() const;
+
  private:
   struct DeviceState;
   class Connection;
@@ -70,6 +96,10 @@ class Daemon {
   void on_status_timer();
   void on_flush_timer();
   void remove_connection(Connection* connection);
+  void open_device(const DeviceConfig& device);
+  void start_api();
+  void publish(const proto::Event& event);
+  void refresh_snapshot();
 
   boost::asio::io_context& io_;
   DaemonConfig config_;
@@ -83,11 +113,21 @@ class Daemon {
   struct PendingWrite {
     std::string what;
     std::future<void> acknowledged;
+    std::optional<proto::Event> publish_when_stored;
   };
   std::unique_ptr<store::StoreWriter> store_;
   std::deque<PendingWrite> pending_writes_;
   std::uint64_t stored_ = 0;
   std::uint64_t store_failures_ = 0;
+  std::map<std::string, std::pair<DeviceConfig, std::shared_ptr<Connection>>> configured_;
+  std::unique_ptr<store::Store> api_reader_;
+  std::unique_ptr<api::Handler> api_handler_;
+  std::unique_ptr<api::Server> api_server_;
+  mutable std::mutex snapshot_mutex_;
+  proto::ApiStatus snapshot_;  // guarded by snapshot_mutex_
+  std::int64_t started_utc_ns_ = 0;
+  std::uint64_t reloads_ = 0;
+  std::string db_path_;
   bool stopped_ = false;
 };
 

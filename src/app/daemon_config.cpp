@@ -138,6 +138,36 @@ DaemonConfig parse_config_toml(std::string_view text, const std::string& source)
       const auto v = node.value<double>();
       if (!v || *v < 0 || *v > 3600) throw ConfigError(where(node) + ": " + k + " must be 0-3600 seconds");
       (k == "status_interval_s" ? config.status_interval_s : config.ping_interval_s) = *v;
+    } else if (k == "api") {
+      const auto* table = node.as_table();
+      if (table == nullptr) throw ConfigError(where(node) + ": api must be a table [api]");
+      for (const auto& [akey, anode] : *table) {
+        const std::string ak(akey.str());
+        if (ak == "enabled") {
+          const auto v = anode.value<bool>();
+          if (!v) throw ConfigError(where(anode) + ": api.enabled must be true or false");
+          config.api = *v;
+        } else if (ak == "socket" || ak == "token_file") {
+          const auto v = anode.value<std::string>();
+          if (!v) throw ConfigError(where(anode) + ": api." + ak + " must be a string (a path; \"\" turns the socket off)");
+          (ak == "socket" ? config.api_socket : config.api_token_file) = *v;
+          if (ak == "socket") config.api_unix = !v->empty();
+        } else if (ak == "listen") {
+          const auto v = anode.value<std::string>();
+          if (!v) throw ConfigError(where(anode) + ": api.listen must be a string HOST:PORT (\"\" turns TCP off)");
+          if (v->empty()) {
+            config.api_listen.reset();
+          } else {
+            try {
+              config.api_listen = io::parse_endpoint(*v);
+            } catch (const std::invalid_argument& e) {
+              throw ConfigError(where(anode) + ": api.listen: " + e.what());
+            }
+          }
+        } else {
+          throw ConfigError(where(anode) + ": unknown key api." + ak + " (expected enabled, socket, listen, token_file)");
+        }
+      }
     } else if (k == "detector") {
       const auto* table = node.as_table();
       if (table == nullptr) throw ConfigError(where(node) + ": detector must be a table [detector]");
@@ -192,7 +222,7 @@ DaemonConfig parse_config_toml(std::string_view text, const std::string& source)
     } else {
       throw ConfigError(where(node) + ": unknown key '" + k +
                         "' (expected record_dir, record, db, store, stats_json, events, listen, "
-                        "status_interval_s, ping_interval_s, detector, devices)");
+                        "status_interval_s, ping_interval_s, api, detector, devices)");
     }
   }
   return config;
@@ -228,6 +258,19 @@ std::string default_record_dir() {
 std::string default_db_path() {
   const std::string dir = data_dir();
   return dir.empty() ? "spasmwatch.db" : dir + "/spasmwatch.db";
+}
+
+std::string default_api_socket() {
+  if (const char* run = std::getenv("XDG_RUNTIME_DIR"); run != nullptr && *run != '\0') {
+    return std::string(run) + "/spasmwatch/api.sock";
+  }
+  const std::string dir = data_dir();
+  return dir.empty() ? "spasmwatch-api.sock" : dir + "/api.sock";
+}
+
+std::string default_token_file() {
+  const std::string dir = data_dir();
+  return dir.empty() ? "spasmwatch-api-token" : dir + "/api-token";
 }
 
 }  // namespace spasmwatch::app

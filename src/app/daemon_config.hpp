@@ -28,7 +28,10 @@ struct DeviceConfig {
   io::Endpoint endpoint;      // transport == tcp_connect
 };
 
+inline constexpr std::uint16_t kDefaultApiPort = 8757;
+
 struct DaemonConfig {
+  std::string config_file;             // the TOML file read, if any (SIGHUP reads it again)
   std::vector<DeviceConfig> devices;
   std::optional<io::Endpoint> listen;  // accept devices that dial in (BLE gateway, simulator)
   std::string record_dir;              // empty: the default data directory
@@ -40,6 +43,13 @@ struct DaemonConfig {
   detect::DetectorConfig detector;
   double status_interval_s = 2.0;      // 0: no periodic status lines
   double ping_interval_s = 2.0;        // time-sync pings per connection
+  // Local API (src/api/API.md): a Unix socket (owner-only, no token) and a loopback TCP port
+  // (bearer token from token_file). api_unix false / api_listen unset: that side is off.
+  bool api = true;
+  bool api_unix = true;
+  std::string api_socket;              // empty: default_api_socket()
+  std::optional<io::Endpoint> api_listen = io::Endpoint{"127.0.0.1", kDefaultApiPort};
+  std::string api_token_file;          // empty: default_token_file()
 };
 
 // "NAME=serial:PATH[@BAUD]" or "NAME=tcp:HOST:PORT". Throws ConfigError naming the spec.
@@ -57,5 +67,11 @@ void merge_devices(DaemonConfig& config, const std::vector<DeviceConfig>& extra)
 
 // $XDG_DATA_HOME/spasmwatch/spasmwatch.db, else ~/.local/share/spasmwatch/spasmwatch.db.
 [[nodiscard]] std::string default_db_path();
+
+// $XDG_RUNTIME_DIR/spasmwatch/api.sock, else the data directory's api.sock.
+[[nodiscard]] std::string default_api_socket();
+
+// The data directory's api-token.
+[[nodiscard]] std::string default_token_file();
 
 }  // namespace spasmwatch::app

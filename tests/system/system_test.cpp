@@ -114,7 +114,8 @@ TEST_F(SystemTest, PtyWithFaultsAccountsForEverySampleAndReplayAgrees) {
               path("sim"));
   ASSERT_TRUE(testing::wait_for_path(link, 10s)) << sim.err();
   Process daemon({SW_DAEMON, "--device", "calf=serial:" + link + "@921600", "--record-dir", path("rec"),
-                  "--stats-json", path("stats.json"), "--status-interval", "1", "--events", path("live.jsonl"), "--no-db"},
+                  "--stats-json", path("stats.json"), "--status-interval", "1", "--events", path("live.jsonl"), "--no-db",
+                  "--no-api"},
                  path("daemon"));
   const auto sim_status = sim.wait(180s);
   ASSERT_TRUE(sim_status.has_value()) << "simulator did not finish";
@@ -160,7 +161,7 @@ TEST_F(SystemTest, TcpDialInWithUnplugsCountsTheOutagesExactly) {
   const int port = testing::free_port();
   const std::string endpoint = "127.0.0.1:" + std::to_string(port);
   Process daemon({SW_DAEMON, "--listen", endpoint, "--record-dir", path("rec"), "--stats-json",
-                  path("stats.json"), "--status-interval", "0", "--no-db"},
+                  path("stats.json"), "--status-interval", "0", "--no-db", "--no-api"},
                  path("daemon"));
   Process sim({SW_SIM, "--connect", endpoint, "--scenario", "walking", "--site", "calf", "--duration",
                "120", "--speed", "0", "--seed", "3", "--channels", "8", "--emg-rate", "2000",
@@ -194,7 +195,8 @@ TEST_F(SystemTest, DaemonDialsASimulatorAndEstimatesItsClockDrift) {
                "--faults", "drift-ppm=2000", "--summary", path("summary.json")},
               path("sim"));
   Process daemon({SW_DAEMON, "--device", "gw=tcp:" + endpoint, "--record-dir", path("rec"),
-                  "--stats-json", path("stats.json"), "--status-interval", "0", "--ping-interval", "0.5", "--no-db"},
+                  "--stats-json", path("stats.json"), "--status-interval", "0", "--ping-interval", "0.5", "--no-db",
+                  "--no-api"},
                  path("daemon"));
   const auto sim_status = sim.wait(60s);
   ASSERT_TRUE(sim_status.has_value());
@@ -269,7 +271,7 @@ TEST_F(SystemTest, DaemonStoresEventsThatTheCliListsAnnotatesAndExports) {
   ASSERT_TRUE(testing::wait_for_path(link, 10s)) << sim.err();
   Process daemon({SW_DAEMON, "--device", "neck=serial:" + link + "@921600", "--record-dir", path("rec"),
                   "--stats-json", path("stats.json"), "--status-interval", "0", "--events", path("live.jsonl"),
-                  "--db", db},
+                  "--db", db, "--api-socket", path("api.sock"), "--api-listen", "none"},
                  path("daemon"));
   const auto sim_status = sim.wait(120s);
   ASSERT_TRUE(sim_status.has_value()) << "simulator did not finish";
