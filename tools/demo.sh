@@ -34,9 +34,11 @@ if ! ./build/firmware-sim/wearable-sim --list-scenarios | cut -f1 | grep -qx "$s
   scenario=rest
 fi
 echo "demo: wearable-sim ($scenario, $site, ${duration}s real time) on a pseudo-terminal -> spasmwatchd"
-echo "demo: events are stored in the default database; from a second terminal try"
-echo "        build/src/app/spasmwatch events"
+echo "demo: events are stored in the default database as they are detected; from a second terminal"
+echo "      (the CLI talks to this daemon through its API socket) try"
+echo "        build/src/app/spasmwatch status"
 echo "        build/src/app/spasmwatch annotate symptom --pain 6 --site $site --text 'stiff after the call'"
+echo "        build/src/app/spasmwatch events       # the annotation shows beside the events"
 ./build/firmware-sim/wearable-sim --pty "$work/wearable" --scenario "$scenario" --site "$site" \
   --duration "$duration" --speed 1 --faults "$faults" --truth "$work/truth.csv" \
   --summary "$work/sim-summary.json" 2>"$work/sim.log" &

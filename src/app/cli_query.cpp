@@ -211,9 +211,28 @@ int QueryCommands::run_events(const Clock& clock) const {
     for (const auto& e : events) std::cout << to_json_line(e) << "\n";
     return kExitOk;
   }
+  // For people: a timeline. Each event row is followed by the annotations linked to it; the
+  // user's other annotations of the same period (symptoms, triggers, treatments, notes) sit between
+  // the events at their times, so what they noted shows beside what was detected.
+  store::AnnotationQuery around;
+  around.from_utc_ns = q.from_utc_ns;
+  around.to_utc_ns = q.to_utc_ns;
+  std::vector<proto::Annotation> unlinked;
+  for (auto& a : source->annotations(around)) {
+    if (a.event_id().empty()) unlinked.push_back(std::move(a));
+  }
+  const auto annotation_row = [](const proto::Annotation& a, const char* indent) {
+    std::cout << indent << pad(format_utc(a.start_utc_ns()), 26) << pad(display_name(proto::Annotation::Kind_Name(a.kind())), 10)
+              << annotation_summary(a) << (a.text().empty() ? "" : (annotation_summary(a).empty() ? "" : ", ") + a.text())
+              << "  " << a.id() << "\n";
+  };
+  std::size_t next_note = 0;
   std::cout << "START (UTC)               END           TYPE        SITE            DUR s   PEAK uV  MEAN uV  CONF  STATE        ANN  ID\n";
   for (const auto& stored : events) {
     const proto::Event& e = stored.event();
+    for (; next_note < unlinked.size() && unlinked[next_note].start_utc_ns() < e.start_utc_ns(); ++next_note) {
+      annotation_row(unlinked[next_note], "  + ");
+    }
     const std::string end = e.end_utc_ns() != 0 ? format_utc(e.end_utc_ns()).substr(11) : "...";
     std::cout << pad(format_utc(e.start_utc_ns()), 26) << pad(end, 14)
               << pad(display_name(proto::EventType_Name(e.type())), 12) << pad(place(e.site(), e.side()), 14)
@@ -221,7 +240,9 @@ int QueryCommands::run_events(const Clock& clock) const {
               << pad_left(number(e.mean_uv(), 1), 9) << pad_left(number(e.confidence(), 2), 6) << "  "
               << pad(display_name(proto::EventState_Name(e.state())), 11)
               << pad_left(std::to_string(stored.annotations_size()), 5) << "  " << e.id() << "\n";
+    for (const auto& a : stored.annotations()) annotation_row(a, "    └ ");
   }
+  for (; next_note < unlinked.size(); ++next_note) annotation_row(unlinked[next_note], "  + ");
   std::cout << events.size() << " event" << (events.size() == 1 ? "" : "s") << "\n";
   return kExitOk;
 }

@@ -180,6 +180,12 @@ TEST_F(ApiSystemTest, CliAndStreamWorkThroughTheRunningDaemon) {
   }
   EXPECT_TRUE(found) << out;
 
+  // The people's table is a timeline: an unlinked annotation shows between the events.
+  ASSERT_EQ(cli({"annotate", "treatment", "--what", "heat", "--text", "heat pack"}, "a5", &out, &err), 0) << err;
+  ASSERT_EQ(cli({"events"}, "e3", &out, &err), 0) << err;
+  EXPECT_NE(out.find("treatment heat, heat pack"), std::string::npos) << out;
+  EXPECT_NE(out.find("symptom   pain 7, calf"), std::string::npos) << out;
+
   ASSERT_EQ(cli({"status"}, "s1", &out, &err), 0) << err;
   EXPECT_NE(out.find("spasmwatchd 0."), std::string::npos) << out;
   EXPECT_NE(out.find("calf"), std::string::npos) << out;
