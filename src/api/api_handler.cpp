@@ -203,8 +203,8 @@ store::EventQuery event_query(const Params& p) {
 void parse_body(const Request& request, google::protobuf::Message& message) {
   const auto type = request.content_type.substr(0, request.content_type.find(';'));
   if (type != "application/json") {
-    throw Refused(415, "body must be JSON: send Content-Type: application/json (got '" +
-                           std::string(request.content_type) + "')");
+    throw Refused(415, "body must be JSON: send Content-Type: application/json (got " +
+                           store::printable(request.content_type) + ")");
   }
   const auto utf8 = store::check_utf8(request.body);
   if (!utf8.valid) {
@@ -296,6 +296,8 @@ Response error_response(unsigned status, std::string message) {
   proto::ApiError error;
   error.set_status(status);
   error.set_error(error_code(status));
+  // Messages quote what the client sent; JSON strings must be UTF-8, so bad bytes become \xNN.
+  if (!store::check_utf8(message).valid) message = store::printable(message);
   error.set_message(std::move(message));
   Response r;
   r.status = status;
@@ -365,7 +367,7 @@ Response Handler::route(const Request& request) {
     return r;
   };
   const auto no_query = [&] {
-    if (!query.empty()) throw Refused(400, "unexpected query on " + std::string(path) + ": '" + std::string(query) + "'");
+    if (!query.empty()) throw Refused(400, "unexpected query on " + store::printable(path) + ": " + store::printable(query));
   };
   if (parts.size() < 2 || parts[0] != "v1") {
     return error_response(404, "no endpoint " + store::printable(path) + " (the API lives under /v1/)");

@@ -212,6 +212,8 @@ TEST_F(HandlerTest, BadInputGets4xxNamingTheProblemAndChangesNothing) {
       {"empty body", verb::post, "/v1/annotations", "", json, 400, "empty body"},
       {"form body", verb::post, "/v1/annotations", "kind=NOTE", "application/x-www-form-urlencoded", 415,
        "Content-Type: application/json"},
+      {"bad bytes in the content type", verb::post, "/v1/annotations", R"({"kind":"NOTE"})",
+       "application/j\xffon", 415, "\\xff"},
       {"store-set field", verb::post, "/v1/annotations", R"({"kind":"NOTE","created_utc_ns":5})", json, 400,
        "created_utc_ns"},
       {"feedback without verdict", verb::post, feedback, "{}", json, 400, "verdict"},

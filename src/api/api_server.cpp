@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/proto_json.hpp"
+#include "store/validation.hpp"
 
 namespace spasmwatch::api {
 
@@ -166,7 +167,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request.content_type = std::string_view(type.data(), type.size());
     request.needs_token = needs_token_;
     Response response = req.method() == http::verb::unknown
-                            ? error_response(405, "unknown method " + std::string(req.method_string()))
+                            ? error_response(405, "unknown method " + store::printable(std::string_view(req.method_string().data(), req.method_string().size())))
                             : server_.handler.handle(request);
     if (response.stream && response.status == 200) return start_stream(std::move(response.filter));
     send(std::move(response), req.keep_alive());

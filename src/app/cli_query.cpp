@@ -317,7 +317,9 @@ int QueryCommands::run_status(const Clock& clock) const {
     std::cout << "  " << c.final_events() << " final events, " << c.provisional_events() << " provisional, "
               << c.annotations() << " annotations (" << c.feedback() << " feedback), " << c.devices()
               << " devices, " << c.sessions() << " sessions, " << c.gaps() << " gaps (" << c.lost_samples()
-              << " samples lost)\n";
+              << " time points lost)\n";
+    std::cout << "  signal quality: " << c.quality_minutes() << " device-minutes, " << c.quality_lost_samples()
+              << " samples lost, " << c.quality_bad_frames() << " bad frames\n";
     if (c.last_event_utc_ns() != 0) std::cout << "  last event " << format_utc(c.last_event_utc_ns()) << "\n";
   } else {
     std::cout << "store: none (the daemon runs with --no-db)\n";

@@ -62,12 +62,41 @@ std::string recording_path(const std::string& dir, const std::string& name, std:
 
 // ---- per device ---------------------------------------------------------------------------
 
+// Hands samples on to the pipeline and notes every gap for the store (gaps table).
+class GapNotingSink final : public ingest::SampleSink {
+ public:
+  explicit GapNotingSink(ingest::SampleSink& next) : next_(next) {}
+  void on_hello(const proto::Hello& hello, bool new_session) override { next_.on_hello(hello, new_session); }
+  void on_samples(const ingest::StreamView& stream, std::uint64_t first_index, std::uint64_t device_time_us,
+                  std::span<const std::int32_t> interleaved) override {
+    next_.on_samples(stream, first_index, device_time_us, interleaved);
+  }
+  void on_gap(const ingest::StreamView& stream, std::uint64_t first_index, std::uint64_t time_points) override {
+    next_.on_gap(stream, first_index, time_points);
+    if (gaps.size() < kMaxPendingGaps) gaps.push_back({stream.stream_id, first_index, time_points});
+  }
+
+  struct Gap {
+    std::uint32_t stream_id;
+    std::uint64_t first_index;
+    std::uint64_t time_points;
+  };
+  // Gaps since the last store flush. A link losing more than this per 250 ms is counted in the
+  // signal-quality minutes only (their totals stay exact).
+  static constexpr std::size_t kMaxPendingGaps = 1000;
+  std::vector<Gap> gaps;
+
+ private:
+  ingest::SampleSink& next_;
+};
+
 struct Daemon::DeviceState {
   DeviceState(const std::string& device_name, Daemon& daemon)
       : name(device_name),
         pipeline(device_name, daemon.config_.detector,
                  [this, &daemon](const proto::Event& e) { daemon.on_detected(*this, e); }),
-        assembler(device_name, &pipeline) {
+        gap_sink(pipeline),
+        assembler(device_name, &gap_sink) {
     pipeline.set_clock(&assembler.clock());
   }
 
@@ -85,16 +114,29 @@ struct Daemon::DeviceState {
 
   std::string name;
   detect::DevicePipeline pipeline;
+  GapNotingSink gap_sink;
   ingest::DeviceAssembler assembler;
   std::unique_ptr<record::RecordingWriter> recorder;
   std::string recording_path;
   std::uint64_t final_events = 0;
+  // From the last Hello: what the store keys gaps and quality by.
+  std::string device_id;
+  std::uint64_t session_id = 0;
+  // Signal quality of the current minute: totals at its start, and which minute it is.
+  std::int64_t quality_minute_ns = 0;
+  std::uint64_t lost_at_minute_start = 0;
+  std::uint64_t bad_frames_at_minute_start = 0;
 
   [[nodiscard]] proto::DeviceStats stats() const {
     auto s = assembler.stats();
     s.set_events(final_events);
     s.set_mains_hz(pipeline.mains_hz());
     return s;
+  }
+  [[nodiscard]] static std::uint64_t lost_samples(const proto::DeviceStats& stats) {
+    std::uint64_t lost = 0;
+    for (const auto& [stream, st] : stats.streams()) lost += st.lost_samples();
+    return lost;
   }
 };
 
@@ -128,8 +170,11 @@ void Daemon::publish(const proto::Event& event) {
   if (api_server_) api_server_->publish(event);
 }
 
-void Daemon::on_hello(const DeviceState& device, const proto::Hello& hello) {
-  if (!store_ || hello.device_id().empty()) return;
+void Daemon::on_hello(DeviceState& device, const proto::Hello& hello) {
+  if (hello.device_id().empty()) return;
+  device.device_id = hello.device_id();
+  device.session_id = hello.session_id();
+  if (!store_) return;
   store::DeviceRecord record;
   record.device_id = hello.device_id();
   record.name = device.name;
@@ -503,6 +548,46 @@ void Daemon::start_api() {
   if (!options.tcp_host.empty()) spdlog::info("API on {}:{} (bearer token required)", options.tcp_host, api_server_->tcp_port());
 }
 
+void Daemon::store_gaps_and_quality(bool final_flush) {
+  constexpr std::int64_t kMinuteNs = 60'000'000'000;
+  const std::int64_t now = clock_.utc_ns();
+  const std::int64_t minute = now - now % kMinuteNs;
+  for (const auto& [name, device] : devices_) {
+    if (device->device_id.empty()) {
+      device->gap_sink.gaps.clear();  // nothing to key them by before the first Hello
+      continue;
+    }
+    if (!device->gap_sink.gaps.empty()) {
+      std::vector<store::GapRecord> gaps;
+      for (const auto& g : device->gap_sink.gaps) {
+        gaps.push_back({device->device_id, device->session_id, g.stream_id, g.first_index, g.time_points, now});
+      }
+      device->gap_sink.gaps.clear();
+      store_write(name + ": " + std::to_string(gaps.size()) + " gaps", [gaps = std::move(gaps)](store::Store& s) {
+        for (const auto& g : gaps) s.put_gap(g);
+      });
+    }
+    // One row per device and minute: the samples lost and frames rejected in it. The current
+    // minute is written when it ends (and at shutdown, partly).
+    const proto::DeviceStats stats = device->assembler.stats();
+    const std::uint64_t lost = DeviceState::lost_samples(stats);
+    const std::uint64_t bad = stats.bad_frames();
+    if (device->quality_minute_ns == 0) {
+      device->quality_minute_ns = minute;
+      device->lost_at_minute_start = 0;
+      device->bad_frames_at_minute_start = 0;
+    }
+    if (minute != device->quality_minute_ns || final_flush) {
+      store::SignalQualityRecord q{device->device_id, device->quality_minute_ns, lost - device->lost_at_minute_start,
+                                   bad - device->bad_frames_at_minute_start};
+      store_write(name + ": signal quality", [q](store::Store& s) { s.put_signal_quality(q); });
+      device->quality_minute_ns = minute;
+      device->lost_at_minute_start = lost;
+      device->bad_frames_at_minute_start = bad;
+    }
+  }
+}
+
 void Daemon::refresh_snapshot() {
   proto::ApiStatus s;
   s.set_version(SPASMWATCH_VERSION);
@@ -572,7 +657,10 @@ void Daemon::on_flush_timer() {
       device->recorder.reset();
     }
   }
-  if (store_) collect_store_acks(false);
+  if (store_) {
+    store_gaps_and_quality(false);
+    collect_store_acks(false);
+  }
   refresh_snapshot();
   flush_timer_.expires_after(std::chrono::milliseconds(250));
   flush_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -607,6 +695,7 @@ void Daemon::shutdown() {
   for (const auto& [name, device] : devices_) device->pipeline.finish();
   if (api_server_) api_server_->stop();  // its writes are acknowledged before it answers
   if (store_) {
+    store_gaps_and_quality(true);
     // Events the pipeline finished just now are queued; stop() writes and acknowledges them all.
     store_->stop();
     collect_store_acks(true);

@@ -8,8 +8,9 @@
 // Protocol duties: on a Hello from an idle device, send Start; every ping_interval_s send a
 // TimeSyncPing (recorded, so replay sees the same clock inputs).
 //
-// Storage (unless --no-db): every detected event, and each device and session from its Hello, is
-// handed to a store::StoreWriter (its own thread, batched, durable once acknowledged).
+// Storage (unless --no-db): every detected event, each device and session from its Hello, every
+// gap (on the 250 ms flush) and each device's lost samples and bad frames per minute are handed
+// to a store::StoreWriter (its own thread, batched, durable once acknowledged).
 // PROVISIONAL and FINAL events are upserted by id; RETRACTED deletes the provisional row
 // (Store::retract_event). The I/O thread never waits for a write: acknowledgements are collected
 // on the flush timer (errors logged). StoreWriter::submit blocks only when its queue (4096
@@ -87,7 +88,10 @@ class Daemon {
 
   DeviceState& device_named(const std::string& name);
   void on_detected(DeviceState& device, const proto::Event& event);
-  void on_hello(const DeviceState& device, const proto::Hello& hello);
+  void on_hello(DeviceState& device, const proto::Hello& hello);
+  // Queues the gaps seen since the last call, and each device's signal quality of the minute
+  // that ended (or, at shutdown, of the current one).
+  void store_gaps_and_quality(bool final_flush);
   // Queues a write; its acknowledgement is checked later (collect_store_acks).
   template <class Body>
   void store_write(std::string what, Body body);

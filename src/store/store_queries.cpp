@@ -59,7 +59,9 @@ SELECT (SELECT count(*) FROM devices), (SELECT count(*) FROM sessions), (SELECT 
        (SELECT coalesce(sum(lost_count), 0) FROM gaps), (SELECT count(*) FROM events),
        (SELECT count(*) FROM events WHERE state = 1), (SELECT count(*) FROM events WHERE state = 2),
        (SELECT count(*) FROM annotations), (SELECT count(*) FROM event_feedback),
-       (SELECT coalesce(max(start_utc_ns), 0) FROM events)
+       (SELECT coalesce(max(start_utc_ns), 0) FROM events), (SELECT count(*) FROM signal_quality),
+       (SELECT coalesce(sum(lost_samples), 0) FROM signal_quality),
+       (SELECT coalesce(sum(bad_frames), 0) FROM signal_quality)
 )sql";
 
 template <class Enum>
@@ -260,6 +262,9 @@ proto::StoreCounts Store::counts() {
     counts.set_annotations(static_cast<std::uint64_t>(q.int64(7)));
     counts.set_feedback(static_cast<std::uint64_t>(q.int64(8)));
     counts.set_last_event_utc_ns(q.int64(9));
+    counts.set_quality_minutes(static_cast<std::uint64_t>(q.int64(10)));
+    counts.set_quality_lost_samples(static_cast<std::uint64_t>(q.int64(11)));
+    counts.set_quality_bad_frames(static_cast<std::uint64_t>(q.int64(12)));
   });
   counts.set_schema_version(static_cast<std::uint32_t>(schema_version_));
   return counts;

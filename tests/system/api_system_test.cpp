@@ -105,7 +105,7 @@ class ApiSystemTest : public ::testing::Test {
 TEST_F(ApiSystemTest, CliAndStreamWorkThroughTheRunningDaemon) {
   const std::string link = path("wearable");
   Process sim({SW_SIM, "--pty", link, "--scenario", "clonus", "--site", "calf", "--duration", "600", "--speed", "30",
-               "--seed", "21"},
+               "--seed", "21", "--faults", "drop=0.0005"},
               path("sim"));
   ASSERT_TRUE(testing::wait_for_path(link, 10s)) << sim.err();
   const int port = testing::free_port();
@@ -195,6 +195,17 @@ TEST_F(ApiSystemTest, CliAndStreamWorkThroughTheRunningDaemon) {
   daemon.signal(SIGTERM);
   ASSERT_EQ(daemon.wait(20s).value_or(-1), 0) << daemon.err();
   EXPECT_FALSE(fs::exists(path("api.sock"))) << "the socket is removed at exit";
+  {
+    // Gaps and per-minute signal quality were stored beside the events.
+    SystemClock clock;
+    auto store = store::Store::open(path("data/events.db"), clock, {.read_only = true});
+    const auto counts = store.counts();
+    EXPECT_GT(counts.gaps(), 0u);
+    EXPECT_GT(counts.lost_samples(), 0u);
+    EXPECT_GT(counts.quality_minutes(), 0u);
+    EXPECT_GT(counts.quality_lost_samples(), 0u);
+    EXPECT_GT(counts.quality_bad_frames(), 0u);
+  }
   EXPECT_EQ(cli({"events"}, "e2", &out, &err), 3);
   EXPECT_NE(err.find("no spasmwatchd answers"), std::string::npos) << err;
   // And --db reads the same data from the file.
