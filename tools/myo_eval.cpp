@@ -7,12 +7,12 @@
 // activation.
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "detect/device_pipeline.hpp"
+#include "import/csv_source.hpp"
+#include "import/import_error.hpp"
 
 using namespace spasmwatch;
 
@@ -32,33 +32,37 @@ int main(int argc, char** argv) {
   int total_blocks = 0, total_found = 0, total_found_any = 0;
   for (int f = 0; f <= 7; ++f) {
     const std::string path = dir + "/" + std::to_string(f) + ".txt";
-    std::ifstream in(path);
-    if (!in) {
-      std::fprintf(stderr, "myo_eval: cannot read %s (is ../shared/data beside the repo?)\n", path.c_str());
-      return 2;
-    }
+    // The CSV importer reads the headerless 9-column files (errors name file, line and column).
     std::vector<std::int32_t> samples;
     std::vector<int> labels;
-    std::string line;
-    int line_no = 0;
-    while (std::getline(in, line)) {
-      ++line_no;
-      std::stringstream ss(line);
-      std::string cell;
-      std::vector<int> row;
-      while (std::getline(ss, cell, ',')) row.push_back(std::stoi(cell));
-      if (row.size() != 9) {
-        std::fprintf(stderr, "myo_eval: %s:%d: expected 9 columns, got %zu\n", path.c_str(), line_no, row.size());
+    try {
+      import::CsvOptions csv;
+      csv.rate_hz = kRate;
+      csv.header = import::CsvHeader::no;
+      auto source = import::CsvSource::open(path, csv);
+      if (source->signals().size() != 9) {
+        std::fprintf(stderr, "myo_eval: %s: expected 9 columns, got %zu\n", path.c_str(),
+                     source->signals().size());
         return 2;
       }
-      samples.insert(samples.end(), row.begin(), row.begin() + 8);
-      labels.push_back(row[8]);
+      source->select(std::vector<bool>(9, true));
+      import::Chunk chunk;
+      while (source->next(chunk)) {
+        for (std::size_t t = 0; t < chunk.values[8].size(); ++t) {
+          for (std::size_t c = 0; c < 8; ++c) samples.push_back(chunk.values[c][t]);
+          labels.push_back(chunk.values[8][t]);
+        }
+      }
+    } catch (const import::ImportError& e) {
+      std::fprintf(stderr, "myo_eval: %s (is ../shared/data beside the repo?)\n", e.what());
+      return 2;
     }
     std::vector<Block> blocks;
     for (std::size_t i = 0; i < labels.size(); ++i) {
       const bool on = labels[i] != 0;
       if (on && (i == 0 || labels[i - 1] == 0)) blocks.push_back({static_cast<double>(i) / kRate, 0});
-      if (on && (i + 1 == labels.size() || labels[i + 1] == 0)) blocks.back().end_s = static_cast<double>(i + 1) / kRate;
+      if (on && (i + 1 == labels.size() || labels[i + 1] == 0))
+        blocks.back().end_s = static_cast<double>(i + 1) / kRate;
     }
     auto in_block = [&](double s, double e) -> Block* {
       for (auto& b : blocks) {
@@ -86,8 +90,9 @@ int main(int argc, char** argv) {
     detect::DevicePipeline pipeline("myo", config, [&](const proto::Event& e) {
       if (e.duration_s() <= 0) return;  // provisional / retracted without figures
       if (std::getenv("SW_MYO_LIST") != nullptr) {
-        std::printf("  %d.txt %7.2f-%7.2f s %-9s peak %6.1f snr %5.1f conf %.2f\n", f, e.device_start_s(), e.device_end_s(),
-                    e.state() == proto::FINAL ? "event" : "rejected", e.peak_uv(), e.snr(), e.confidence());
+        std::printf("  %d.txt %7.2f-%7.2f s %-9s peak %6.1f snr %5.1f conf %.2f\n", f, e.device_start_s(),
+                    e.device_end_s(), e.state() == proto::FINAL ? "event" : "rejected", e.peak_uv(), e.snr(),
+                    e.confidence());
       }
       Block* b = in_block(e.device_start_s(), e.device_end_s());
       if (b != nullptr) {
@@ -115,11 +120,11 @@ int main(int argc, char** argv) {
     total_found += found;
     total_found_any += any;
     std::printf("%d.txt  %6zu  %5d  %6.2f  %16d  %19d  %7.2f\n", f, blocks.size(), found,
-                blocks.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(blocks.size()), reported_outside,
-                activations_outside, static_cast<double>(labels.size()) / kRate / 60);
+                blocks.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(blocks.size()),
+                reported_outside, activations_outside, static_cast<double>(labels.size()) / kRate / 60);
   }
-  std::printf("all: %d of %d cued contractions reported as events (%.2f); %d had an activation (%.2f)\n", total_found,
-              total_blocks, total_blocks ? static_cast<double>(total_found) / total_blocks : 0.0, total_found_any,
-              total_blocks ? static_cast<double>(total_found_any) / total_blocks : 0.0);
+  std::printf("all: %d of %d cued contractions reported as events (%.2f); %d had an activation (%.2f)\n",
+              total_found, total_blocks, total_blocks ? static_cast<double>(total_found) / total_blocks : 0.0,
+              total_found_any, total_blocks ? static_cast<double>(total_found_any) / total_blocks : 0.0);
   return 0;
 }

@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 socat
   systemd  # systemd-analyze checks the units (tests/system/verify_units.sh)
+  python3-mne  # the independent EDF reader the export tests check against (src/import/IMPORT.md)
 )
 
 missing=()

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "app/cli_import_options.hpp"
 #include "common/clock.hpp"
 
 namespace spasmwatch::app {
@@ -71,6 +72,8 @@ class QueryCommands {
   std::optional<double> min_confidence_;
   bool json_ = false;
   std::string format_ = "csv", output_;
+  std::vector<std::string> inputs_;  // export --format edf: recordings or files to import
+  ImportFlags import_;
 };
 
 }  // namespace spasmwatch::app

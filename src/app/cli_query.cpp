@@ -13,6 +13,7 @@
 
 #include "app/cli_commands.hpp"
 #include "app/cli_common.hpp"
+#include "app/cli_export_edf.hpp"
 #include "app/daemon_config.hpp"
 #include "app/data_source.hpp"
 #include "app/status_text.hpp"
@@ -139,8 +140,13 @@ QueryCommands::QueryCommands(CLI::App& cli) {
 
   export_ = cli.add_subcommand("export", "Export events with their annotations as CSV or JSON lines");
   common(export_);
-  export_->add_option("--format", format_, "csv (default) or json (JSON lines)")->check(CLI::IsMember({"csv", "json"}));
+  export_
+      ->add_option("--format", format_, "csv (default), json (JSON lines) or edf (EDF+ with signals and events)")
+      ->check(CLI::IsMember({"csv", "json", "edf"}));
   export_->add_option("--output", output_, "Write to this file (created owner-only) instead of stdout");
+  export_->add_option("--input", inputs_,
+                      "edf: the recordings (.swr) or files (EDF, BDF, CSV) whose signals to export");
+  add_import_options(export_, import_, "--input-format");
 
   status_ = cli.add_subcommand("status", "The running daemon's devices and store (or a database file's counts)");
   status_->add_option("--db", db_, "Count this database file instead of asking the running daemon");
@@ -279,6 +285,10 @@ int QueryCommands::run_annotations(const Clock& clock) const {
 }
 
 int QueryCommands::run_export(const Clock& clock) const {
+  if (format_ == "edf") {
+    const auto import_options = to_import_options(import_, clock.utc_ns());
+    return run_export_edf({inputs_, import_options, db_, from_, to_, output_}, clock);
+  }
   const store::EventQuery q = event_query(from_, to_, clock.utc_ns());
   const auto source = open_data_source({db_, api_socket_, false}, clock);
   const auto events = source->events(q);

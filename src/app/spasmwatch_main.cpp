@@ -15,6 +15,7 @@
 
 #include "app/cli_commands.hpp"
 #include "app/cli_common.hpp"
+#include "app/cli_import_options.hpp"
 #include "app/eval.hpp"
 #include "app/replay.hpp"
 #include "app/status_text.hpp"
@@ -62,6 +63,11 @@ int run_replay(const app::ReplayOptions& base, bool json, const std::string& sta
       writes.push_back(writer->submit([e](store::Store& s) { (void)s.put_event(e); }));
     }
   };
+  options.on_note = [](const std::string& note) { std::cerr << "spasmwatch replay: note: " << note << "\n"; };
+  // Annotations of imported files (EDF+ annotations) go to the store as notes, with stable ids.
+  options.on_annotation = [&](const proto::Annotation& a) {
+    if (writer) writes.push_back(writer->submit([a](store::Store& s) { (void)s.put_annotation(a); }));
+  };
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto started_ns = clock.steady_ns();
   std::int64_t last_ns = 0;
@@ -84,6 +90,7 @@ int run_replay(const app::ReplayOptions& base, bool json, const std::string& sta
     std::cout << to_json(result.stats);
   } else {
     for (const auto& [name, device] : result.stats.devices()) std::cout << app::status_line(device) << "\n";
+    if (result.annotations > 0) std::cout << result.annotations << " annotations in the imported files\n";
   }
   if (!stats_json.empty()) {
     const auto error = write_json_file(stats_json, result.stats);
@@ -121,7 +128,13 @@ int main(int argc, char** argv) {
   app::ReplayOptions replay_options;
   bool replay_json = false;
   std::string replay_stats;
-  replay->add_option("files", replay_options.files, "Recording files (.swr)")->required()->check(CLI::ExistingFile);
+  replay
+      ->add_option("files", replay_options.files,
+                   "Recordings (.swr) or files to import (EDF, BDF, CSV, BioSPPy text)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app::ImportFlags replay_import;
+  app::add_import_options(replay, replay_import);
   replay->add_option("--speed", replay_options.speed,
                      "0 = as fast as possible (default), 1 = real time, 10 = ten times real time")
       ->check(CLI::Range(0.0, 1e6));
@@ -156,6 +169,12 @@ int main(int argc, char** argv) {
   eval->add_option("--truth", eval_truth, "Ground-truth CSV (wearable-sim --truth)")->check(CLI::ExistingFile);
   eval->add_option("--events", eval_events, "Detected events, JSON lines (--events of spasmwatchd or replay)")
       ->check(CLI::ExistingFile);
+  std::vector<std::string> eval_replay;
+  eval->add_option("--replay", eval_replay,
+                   "Replay these files (recordings, or EDF/BDF/CSV to import); score them against --truth")
+      ->check(CLI::ExistingFile);
+  app::ImportFlags eval_import;
+  app::add_import_options(eval, eval_import, "--input-format", false);
   eval->add_flag("--json", eval_json, "Print the metrics as one JSON object");
   eval->add_flag("--list", eval_list, "List every truth event and detection (misses and false alarms marked)");
   eval->add_option("--detector", detector_options, "Detector setting NAME=VALUE (repeatable)");
@@ -182,14 +201,46 @@ int main(int argc, char** argv) {
     std::cerr << "spasmwatch: " << e.what() << "\n";
     return 1;
   }
-  if (replay->parsed()) return run_replay(replay_options, replay_json, replay_stats, replay_events, replay_db);
+  if (replay->parsed()) {
+    try {
+      replay_options.import = app::to_import_options(replay_import, SystemClock{}.utc_ns());
+    } catch (const app::InputError& e) {
+      std::cerr << "spasmwatch replay: " << e.what() << "\n";
+      return 1;
+    }
+    return run_replay(replay_options, replay_json, replay_stats, replay_events, replay_db);
+  }
   if (annotate.parsed()) return annotate.run(SystemClock{});
   if (queries.parsed()) return queries.run(SystemClock{});
   if (eval->parsed()) {
     try {
       detect::Metrics total;
       std::vector<app::CaseResult> cases;
-      if (!eval_truth.empty() || !eval_events.empty()) {
+      if (!eval_replay.empty()) {
+        if (eval_truth.empty() || !eval_events.empty()) {
+          std::cerr << "spasmwatch eval: --replay needs --truth (and no --events)\n";
+          return 1;
+        }
+        app::ReplayOptions ro;
+        ro.files = eval_replay;
+        ro.detector = replay_options.detector;
+        auto flags = eval_import;
+        flags.site = eval_site;
+        ro.import = app::to_import_options(flags, SystemClock{}.utc_ns());
+        std::vector<detect::LabelledEvent> found;
+        ro.on_event = [&](const proto::Event& e) {
+          if (e.state() != proto::FINAL) return;
+          found.push_back({e.device_start_s(), e.device_end_s(), e.type(), ""});
+        };
+        const auto replayed = app::replay(ro, SystemClock{});
+        for (const auto& problem : replayed.problems) std::cerr << "spasmwatch eval: " << problem << "\n";
+        if (replayed.any_unreadable) return 2;
+        const auto truth = app::read_truth_csv(eval_truth);
+        double end_s = 0;
+        for (const auto& t : truth) end_s = std::max(end_s, t.end_s);
+        for (const auto& d : found) end_s = std::max(end_s, d.end_s);
+        total = detect::score(truth, found, (eval_duration > 0 ? eval_duration : end_s) / 3600);
+      } else if (!eval_truth.empty() || !eval_events.empty()) {
         if (eval_truth.empty() || eval_events.empty()) {
           std::cerr << "spasmwatch eval: --truth and --events go together\n";
           return 1;
