@@ -33,6 +33,17 @@ std::vector<std::string> join_negative_times(int argc, char** argv) {
 }
 
 std::string csv_field(std::string_view text) {
+  // A spreadsheet runs a cell that starts with = + @ (or - not followed by a digit, or a tab or
+  // CR) as a formula; such text is kept as text by a leading apostrophe. Numbers are untouched.
+  std::string guarded;
+  if (!text.empty()) {
+    const char c = text[0];
+    const bool negative_number = c == '-' && text.size() > 1 && std::isdigit(static_cast<unsigned char>(text[1])) != 0;
+    if (c == '=' || c == '+' || c == '@' || c == '\t' || c == '\r' || (c == '-' && !negative_number)) {
+      guarded = "'" + std::string(text);
+      text = guarded;
+    }
+  }
   if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
   std::string out = "\"";
   for (const char c : text) {

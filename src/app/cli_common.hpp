@@ -43,7 +43,8 @@ using ::spasmwatch::format_utc;
 [[nodiscard]] std::vector<std::string> join_negative_times(int argc, char** argv);
 
 
-// RFC 4180 field: quoted when it holds a comma, quote, CR or LF (quotes doubled).
+// RFC 4180 field: quoted when it holds a comma, quote, CR or LF (quotes doubled); text a
+// spreadsheet would run as a formula (= + @ -) gets a leading apostrophe.
 [[nodiscard]] std::string csv_field(std::string_view text);
 
 // Read-only store on an existing file; throws store::StoreError naming the file otherwise.

@@ -135,8 +135,17 @@ CREATE TABLE tombstones (
 ) STRICT;
 )sql";
 
+// The detector's onset sharpness, fill and rhythmic-series flag: kept so that feedback on events
+// can later be related to them (and tuning learn from it).
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE events ADD COLUMN rise_s REAL NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN fill REAL NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN voluntary_pattern INTEGER NOT NULL DEFAULT 0 CHECK (voluntary_pattern IN (0, 1));
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "devices, sessions, gaps, signal quality, events, annotations, feedback", kSchemaV1},
+    {2, "events: rise_s, fill, voluntary_pattern", kSchemaV2},
 };
 
 [[noreturn]] void refuse(const sqlite::Connection& db, const std::string& why) {

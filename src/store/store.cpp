@@ -29,9 +29,10 @@ constexpr const char* kUpsertEvent = R"sql(
 INSERT INTO events (id, device, device_id, site, side, type, state, start_utc_ns, end_utc_ns,
                     duration_s, peak_uv, mean_uv, snr, baseline_uv, acc_peak_g, confidence, context,
                     posture, channel_mask, start_sample_index, end_sample_index, device_start_s,
-                    device_end_s, session_id, rhythm_hz, created_utc_ns, updated_utc_ns)
+                    device_end_s, session_id, rhythm_hz, created_utc_ns, updated_utc_ns, rise_s, fill,
+                    voluntary_pattern)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-        ?21, ?22, ?23, ?24, ?25, ?26, ?26)
+        ?21, ?22, ?23, ?24, ?25, ?26, ?26, ?27, ?28, ?29)
 ON CONFLICT (id) DO UPDATE SET
   device = excluded.device, device_id = excluded.device_id, site = excluded.site,
   side = excluded.side, type = excluded.type, state = excluded.state,
@@ -42,7 +43,8 @@ ON CONFLICT (id) DO UPDATE SET
   channel_mask = excluded.channel_mask, start_sample_index = excluded.start_sample_index,
   end_sample_index = excluded.end_sample_index, device_start_s = excluded.device_start_s,
   device_end_s = excluded.device_end_s, session_id = excluded.session_id,
-  rhythm_hz = excluded.rhythm_hz, updated_utc_ns = excluded.updated_utc_ns
+  rhythm_hz = excluded.rhythm_hz, updated_utc_ns = excluded.updated_utc_ns,
+  rise_s = excluded.rise_s, fill = excluded.fill, voluntary_pattern = excluded.voluntary_pattern
 WHERE NOT (events.state = 2 AND excluded.state = 1)
 )sql";
 
@@ -180,6 +182,7 @@ std::string Store::put_event(proto::Event event) {
     q.bind(20, as_int64(event.start_sample_index())).bind(21, as_int64(event.end_sample_index()));
     q.bind(22, event.device_start_s()).bind(23, event.device_end_s());
     q.bind(24, as_int64(event.session_id())).bind(25, event.rhythm_hz()).bind(26, now);
+    q.bind(27, event.rise_s()).bind(28, event.fill()).bind(29, std::int64_t{event.voluntary_pattern() ? 1 : 0});
     q.run();
   });
   return event.id();

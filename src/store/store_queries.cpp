@@ -15,7 +15,7 @@ constexpr const char* kEventColumns = R"sql(
 SELECT id, device, device_id, site, side, type, state, start_utc_ns, end_utc_ns, duration_s,
        peak_uv, mean_uv, snr, baseline_uv, acc_peak_g, confidence, context, posture, channel_mask,
        start_sample_index, end_sample_index, device_start_s, device_end_s, session_id, rhythm_hz,
-       created_utc_ns, updated_utc_ns
+       created_utc_ns, updated_utc_ns, rise_s, fill, voluntary_pattern
 FROM events )sql";
 
 const std::string kSelectEvents = std::string(kEventColumns) + R"sql(
@@ -98,6 +98,9 @@ void read_event(const sqlite::Query& q, proto::StoredEvent& stored) {
   e.set_rhythm_hz(q.real(24));
   stored.set_created_utc_ns(q.int64(25));
   stored.set_updated_utc_ns(q.int64(26));
+  e.set_rise_s(q.real(27));
+  e.set_fill(q.real(28));
+  e.set_voluntary_pattern(q.int64(29) != 0);
 }
 
 void read_feedback(const sqlite::Query& q, int first_column, proto::EventFeedback& f) {

@@ -56,6 +56,37 @@ class StoreTest : public ::testing::Test {
   std::filesystem::path db_path_ = dir_ / "spasmwatch.db";
 };
 
+// A file written by the first schema (before rise_s, fill, voluntary_pattern) opens, migrates in
+// place, keeps its event, and then stores the new fields.
+TEST_F(StoreTest, VersionOneFileMigratesAndKeepsItsEvents) {
+  raw_exec(db_path_, migrations()[0].sql);
+  raw_exec(db_path_, "PRAGMA user_version = 1");
+  raw_exec(db_path_, ("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str());
+  raw_exec(db_path_, R"sql(
+INSERT INTO events VALUES ('0b7c1e5a-8f0e-4c1b-9a7e-3d2f1c0b9a88', 'calf', 'SW-1', 9, 1, 2, 2,
+  1700000000000000000, 1700000002000000000, 2.0, 300.0, 120.0, 14.0, 8.5, 0.02, 0.9, 1, 1, 3,
+  1000, 3000, 1.0, 3.0, 7, 0.0, 1700000000000000000, 1700000000000000000))sql");
+  Store store = Store::open(db_path_, clock_);
+  EXPECT_EQ(store.schema_version(), 2);
+  const auto old = store.get_event("0b7c1e5a-8f0e-4c1b-9a7e-3d2f1c0b9a88");
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->event().peak_uv(), 300.0);
+  EXPECT_EQ(old->event().rise_s(), 0.0);
+  EXPECT_FALSE(old->event().voluntary_pattern());
+
+  auto e = testing::make_event(kBaseUtcNs + 10 * kSecondNs);
+  e.set_rise_s(0.045);
+  e.set_fill(0.8);
+  e.set_voluntary_pattern(true);
+  const auto id = store.put_event(e);
+  const auto stored = store.get_event(id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->event().rise_s(), 0.045);
+  EXPECT_EQ(stored->event().fill(), 0.8);
+  EXPECT_TRUE(stored->event().voluntary_pattern());
+  EXPECT_EQ(store.integrity_check(), "ok");
+}
+
 TEST_F(StoreTest, MigrationsCreateTheSchemaAndReopenIsIdempotent) {
   std::string event_id;
   {

@@ -263,7 +263,8 @@ void validate_event(const proto::Event& e) {
       {"mean_uv", e.mean_uv()},           {"snr", e.snr()},
       {"baseline_uv", e.baseline_uv()},   {"acc_peak_g", e.acc_peak_g()},
       {"confidence", e.confidence()},     {"device_start_s", e.device_start_s()},
-      {"device_end_s", e.device_end_s()}, {"rhythm_hz", e.rhythm_hz()}};
+      {"device_end_s", e.device_end_s()}, {"rhythm_hz", e.rhythm_hz()},
+      {"rise_s", e.rise_s()},             {"fill", e.fill()}};
   for (const auto& [field, value] : numbers) require_finite(field, value);
   if (e.confidence() < 0.0 || e.confidence() > 1.0) {
     throw ValidationError("confidence", std::to_string(e.confidence()), "must be 0..1");
