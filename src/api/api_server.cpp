@@ -47,14 +47,17 @@ struct Server::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{asio::make_work_guard(io)};
   std::optional<asio::ip::tcp::acceptor> tcp_acceptor;
   std::optional<asio::local::stream_protocol::acceptor> unix_acceptor;
-  std::vector<std::weak_ptr<SessionBase>> sessions;  // API thread only
-  std::vector<std::weak_ptr<SessionBase>> streams;   // API thread only
+  // Per listener (0: TCP, 1: Unix socket), each with its own connection limit, so that local
+  // users filling the TCP side cannot lock the owner out of the socket. API thread only.
+  std::vector<std::weak_ptr<SessionBase>> sessions[2];
+  std::vector<std::weak_ptr<SessionBase>> streams;  // API thread only
+  asio::steady_timer accept_retry{io};
   bool closing = false;
 
   template <class Acceptor>
   void accept(Acceptor& acceptor, bool needs_token);
   void forget_expired() {
-    std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+    for (auto& list : sessions) std::erase_if(list, [](const auto& w) { return w.expired(); });
     std::erase_if(streams, [](const auto& w) { return w.expired(); });
   }
 };
@@ -79,14 +82,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (streaming_) --stream_count_;
   }
 
+  // Over capacity, the request is still read (so that the client gets the 503 rather than a
+  // reset), then answered 503 and the connection closed.
   void start(bool over_capacity) {
-    if (over_capacity) {
-      send(error_response(503, "too many connections (at most " +
-                                   std::to_string(server_.options.max_connections) + "); try again later"),
-           false);
-      return;
-    }
-    read_request(server_.options.idle_timeout);
+    over_capacity_ = over_capacity;
+    read_request();
   }
 
   void close() override {
@@ -117,21 +117,23 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     });
   }
 
-  void read_request(std::chrono::milliseconds timeout) {
+  // Waits for a request's first byte under the idle timeout, then gives the whole request (header
+  // and body) the request timeout.
+  void read_request() {
     if (closed_) return;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
     parser_->body_limit(server_.options.max_body_bytes);
-    arm(timeout);
-    // The first byte switches from the idle to the request timeout.
-    http::async_read_header(socket_, buffer_, *parser_,
-                            [self = this->shared_from_this()](const error_code& ec, std::size_t) {
-                              self->on_header(ec);
-                            });
+    if (buffer_.size() > 0) return read_message();  // pipelined: the next request has begun
+    arm(server_.options.idle_timeout);
+    socket_.async_wait(Socket::wait_read, [self = this->shared_from_this()](const error_code& ec) {
+      if (ec) return self->close();
+      self->read_message();
+    });
   }
 
-  void on_header(const error_code& ec) {
-    if (ec) return on_read(ec);
+  void read_message() {
+    if (closed_) return;
     arm(server_.options.request_timeout);
     http::async_read(socket_, buffer_, *parser_, [self = this->shared_from_this()](const error_code& e, std::size_t) {
       self->on_read(e);
@@ -157,6 +159,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (ec) return send(error_response(400, "malformed HTTP request: " + ec.message()), false);
 
     const auto& req = parser_->get();
+    if (over_capacity_) {
+      return send(error_response(503, "too many connections (at most " +
+                                          std::to_string(server_.options.max_connections) + "); try again later"),
+                  false);
+    }
     Request request;
     request.method = req.method();
     request.target = std::string_view(req.target().data(), req.target().size());
@@ -170,7 +177,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                             ? error_response(405, "unknown method " + store::printable(std::string_view(req.method_string().data(), req.method_string().size())))
                             : server_.handler.handle(request);
     if (response.stream && response.status == 200) return start_stream(std::move(response.filter));
-    send(std::move(response), req.keep_alive());
+    // A refused token ends the connection: an unauthenticated client holds no slot.
+    const bool keep_alive = req.keep_alive() && response.status != 401;
+    send(std::move(response), keep_alive);
   }
 
   void send(Response response, bool keep_alive) {
@@ -187,7 +196,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     http::async_write(socket_, *res, [self = this->shared_from_this(), res, keep_alive](const error_code& ec, std::size_t) {
       self->timer_.cancel();
       if (ec || !keep_alive) return self->close();
-      self->read_request(self->server_.options.idle_timeout);
+      self->read_request();
     });
   }
 
@@ -256,6 +265,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool closed_ = false;
+  bool over_capacity_ = false;
   bool streaming_ = false;
   bool writing_ = false;
   StreamFilter filter_;
@@ -270,17 +280,22 @@ bool is_loopback(const asio::ip::address& a) { return a.is_loopback(); }
 template <class Acceptor>
 void Server::Impl::accept(Acceptor& acceptor, bool needs_token) {
   acceptor.async_accept([this, &acceptor, needs_token](const error_code& ec, typename Acceptor::protocol_type::socket socket) {
-    if (closing) return;
-    if (!ec) {
-      forget_expired();
-      const bool over = sessions.size() >= options.max_connections;
-      auto session = std::make_shared<Session<typename Acceptor::protocol_type::socket>>(
-          *this, server.connections_, server.stream_clients_, std::move(socket), needs_token);
-      sessions.push_back(session);
-      session->start(over);
-    } else if (ec == asio::error::operation_aborted) {
+    if (closing || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // Out of descriptors (EMFILE) and the like: retry shortly instead of spinning.
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this, &acceptor, needs_token](const error_code& e) {
+        if (!e && !closing) accept(acceptor, needs_token);
+      });
       return;
     }
+    forget_expired();
+    auto& list = sessions[needs_token ? 0 : 1];
+    const bool over = list.size() >= options.max_connections;
+    auto session = std::make_shared<Session<typename Acceptor::protocol_type::socket>>(
+        *this, server.connections_, server.stream_clients_, std::move(socket), needs_token);
+    list.push_back(session);
+    session->start(over);
     accept(acceptor, needs_token);
   });
 }
@@ -367,16 +382,18 @@ void Server::publish(const proto::Event& event) {
 }
 
 void Server::stop() {
-  if (!started_) return;
-  started_ = false;
+  if (!started_.exchange(false)) return;
   std::promise<void> closed;
   asio::post(impl_->io, [impl = impl_.get(), &closed] {
     impl->closing = true;
     error_code ignored;
     if (impl->tcp_acceptor) impl->tcp_acceptor->close(ignored);
     if (impl->unix_acceptor) impl->unix_acceptor->close(ignored);
-    for (const auto& weak : impl->sessions) {
-      if (auto s = weak.lock()) s->close();
+    impl->accept_retry.cancel();
+    for (const auto& list : impl->sessions) {
+      for (const auto& weak : list) {
+        if (auto s = weak.lock()) s->close();
+      }
     }
     impl->work.reset();
     closed.set_value();

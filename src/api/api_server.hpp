@@ -2,11 +2,12 @@
 // loopback TCP port (bearer token required), one thread of its own, requests answered by
 // api::Handler, live events pushed to stream clients as server-sent events.
 //
-// Limits (ServerOptions): request header 8 KiB (431), body 64 KiB (413), 64 connections (503 to
-// the next), 16 stream clients (503), a request must arrive completely within 10 s of its first
-// byte and a keep-alive connection may idle 60 s (then it is closed), a response must be taken
-// within 10 s, a stream client that falls 1024 events behind is dropped. Malformed HTTP gets 400
-// and the connection is closed.
+// Limits (ServerOptions): request header 8 KiB (431), body 64 KiB (413), 64 connections per
+// listener (503 to the next; the TCP side cannot crowd out the Unix socket), 16 stream clients
+// (503), a request must arrive completely within 10 s of its first byte and a connection may idle
+// 60 s before its first byte (then it is closed), a response must be taken within 10 s, a stream
+// client that falls 1024 events behind is dropped. Malformed HTTP gets 400, a wrong or missing
+// token 401, and the connection is closed.
 //
 // Stream format (GET /v1/events/stream, text/event-stream):
 //   event: provisional|final|retracted
@@ -76,7 +77,7 @@ class Server {
   std::atomic<std::uint32_t> connections_{0};
   std::atomic<std::uint32_t> stream_clients_{0};
   std::thread thread_;
-  bool started_ = false;
+  std::atomic<bool> started_{false};
 };
 
 }  // namespace spasmwatch::api

@@ -70,10 +70,11 @@ std::string load_or_create_token(const std::string& path) {
     const std::string token = new_token();
     const std::string line = token + "\n";
     const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+    const int error = errno;
     ::close(fd);
     if (!written) {
       ::unlink(path.c_str());
-      throw std::runtime_error("cannot write API token file " + path + ": " + std::strerror(errno));
+      throw std::runtime_error("cannot write API token file " + path + ": " + std::strerror(error));
     }
     return token;
   }

@@ -66,21 +66,27 @@ std::string recording_path(const std::string& dir, const std::string& name, std:
 class GapNotingSink final : public ingest::SampleSink {
  public:
   explicit GapNotingSink(ingest::SampleSink& next) : next_(next) {}
-  void on_hello(const proto::Hello& hello, bool new_session) override { next_.on_hello(hello, new_session); }
+  void on_hello(const proto::Hello& hello, bool new_session) override {
+    session_id_ = hello.session_id();
+    next_.on_hello(hello, new_session);
+  }
   void on_samples(const ingest::StreamView& stream, std::uint64_t first_index, std::uint64_t device_time_us,
                   std::span<const std::int32_t> interleaved) override {
     next_.on_samples(stream, first_index, device_time_us, interleaved);
   }
   void on_gap(const ingest::StreamView& stream, std::uint64_t first_index, std::uint64_t time_points) override {
     next_.on_gap(stream, first_index, time_points);
-    if (gaps.size() < kMaxPendingGaps) gaps.push_back({stream.stream_id, first_index, time_points});
+    if (gaps.size() < kMaxPendingGaps) gaps.push_back({session_id_, stream.stream_id, first_index, time_points, host_time_ns});
   }
 
   struct Gap {
+    std::uint64_t session_id;
     std::uint32_t stream_id;
     std::uint64_t first_index;
     std::uint64_t time_points;
+    std::int64_t utc_ns;  // host time of the event that revealed it
   };
+  std::int64_t host_time_ns = 0;  // of the FrameEvent being assembled (set by DeviceState)
   // Gaps since the last store flush. A link losing more than this per 250 ms is counted in the
   // signal-quality minutes only (their totals stay exact).
   static constexpr std::size_t kMaxPendingGaps = 1000;
@@ -88,6 +94,7 @@ class GapNotingSink final : public ingest::SampleSink {
 
  private:
   ingest::SampleSink& next_;
+  std::uint64_t session_id_ = 0;
 };
 
 struct Daemon::DeviceState {
@@ -109,6 +116,7 @@ struct Daemon::DeviceState {
         recorder.reset();
       }
     }
+    gap_sink.host_time_ns = event.host_time_ns;
     assembler.on_event(event);
   }
 
@@ -121,7 +129,6 @@ struct Daemon::DeviceState {
   std::uint64_t final_events = 0;
   // From the last Hello: what the store keys gaps and quality by.
   std::string device_id;
-  std::uint64_t session_id = 0;
   // Signal quality of the current minute: totals at its start, and which minute it is.
   std::int64_t quality_minute_ns = 0;
   std::uint64_t lost_at_minute_start = 0;
@@ -173,7 +180,6 @@ void Daemon::publish(const proto::Event& event) {
 void Daemon::on_hello(DeviceState& device, const proto::Hello& hello) {
   if (hello.device_id().empty()) return;
   device.device_id = hello.device_id();
-  device.session_id = hello.session_id();
   if (!store_) return;
   store::DeviceRecord record;
   record.device_id = hello.device_id();
@@ -535,7 +541,7 @@ void Daemon::start_api() {
     // The TCP side is a convenience (the CLI uses the socket): a port taken by another user's
     // daemon must not stop ingest. The Unix socket is this user's and must work.
     if (options.tcp_host.empty()) throw ConfigError(std::string("API: ") + e.what());
-    spdlog::error("API: {}; serving the Unix socket only", e.what());
+    spdlog::error("API: {}; trying without TCP", e.what());
     options.tcp_host.clear();
     api_server_ = std::make_unique<api::Server>(options, *api_handler_);
     try {
@@ -560,7 +566,7 @@ void Daemon::store_gaps_and_quality(bool final_flush) {
     if (!device->gap_sink.gaps.empty()) {
       std::vector<store::GapRecord> gaps;
       for (const auto& g : device->gap_sink.gaps) {
-        gaps.push_back({device->device_id, device->session_id, g.stream_id, g.first_index, g.time_points, now});
+        gaps.push_back({device->device_id, g.session_id, g.stream_id, g.first_index, g.time_points, g.utc_ns});
       }
       device->gap_sink.gaps.clear();
       store_write(name + ": " + std::to_string(gaps.size()) + " gaps", [gaps = std::move(gaps)](store::Store& s) {

@@ -1,5 +1,7 @@
 #include "app/data_source.hpp"
 
+#include <boost/asio.hpp>
+
 #include <cstdlib>
 
 #include "api/api_client.hpp"
@@ -7,6 +9,7 @@
 #include "app/cli_common.hpp"
 #include "app/daemon_config.hpp"
 #include "common/proto_json.hpp"
+#include "store/uuid.hpp"
 
 namespace spasmwatch::app {
 
@@ -41,13 +44,15 @@ class DaemonSource final : public DataSource {
  public:
   explicit DaemonSource(std::string socket) : client_({std::move(socket), "", 0, ""}, std::chrono::seconds(30)) {}
 
-  // Whether a daemon answers at all (a stale socket file refuses the connection).
-  bool reachable() {
-    try {
-      return client_.request(verb::get, "/v1/status").status == 200;
-    } catch (const api::ClientError&) {
-      return false;
-    }
+  // Whether a daemon listens on the socket (a stale socket file refuses the connection). Once one
+  // accepts, its answers count, errors included: falling back to a file then could write to
+  // another database than the daemon's.
+  bool listening() const {
+    boost::asio::io_context io;
+    boost::asio::local::stream_protocol::socket socket(io);
+    boost::system::error_code ec;
+    socket.connect(boost::asio::local::stream_protocol::endpoint(client_.address().unix_socket), ec);
+    return !ec;
   }
 
   std::vector<proto::StoredEvent> events(store::EventQuery query) override {
@@ -72,9 +77,13 @@ class DaemonSource final : public DataSource {
     }
   }
 
+  // The id is chosen here, so that a retry after a lost answer cannot store it twice (the API
+  // answers 409 to a second POST of the same id).
   std::string add_annotation(const proto::Annotation& annotation) override {
+    proto::Annotation with_id = annotation;
+    if (with_id.id().empty()) with_id.set_id(store::generate_uuid_v4());
     proto::Annotation stored;
-    call(verb::post, "/v1/annotations", to_json_line(annotation), stored);
+    call(verb::post, "/v1/annotations", to_json_line(with_id), stored);
     return stored.id();
   }
 
@@ -120,7 +129,7 @@ std::unique_ptr<DataSource> open_data_source(const DataSourceOptions& options, c
     socket = env != nullptr && *env != '\0' ? env : default_api_socket();
   }
   auto daemon = std::make_unique<DaemonSource>(socket);
-  if (daemon->reachable()) return daemon;
+  if (daemon->listening()) return daemon;
   if (!options.api_socket.empty()) {
     throw store::StoreError("no spasmwatchd answers on " + options.api_socket + " (is it running?)");
   }

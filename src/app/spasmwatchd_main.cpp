@@ -114,12 +114,6 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   SystemClock clock;
   app::Daemon daemon(io, config, clock);
-  try {
-    daemon.start();
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return 2;
-  }
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
@@ -163,6 +157,13 @@ int main(int argc, char** argv) {
   };
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) feed_watchdog();
 
+  // Signals are caught from here on (a SIGHUP or SIGTERM during start-up waits for io.run()).
+  try {
+    daemon.start();
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 2;
+  }
   spdlog::info("spasmwatchd {} running", SPASMWATCH_VERSION);
   sd_notify(0, "READY=1\nSTATUS=ingesting");
   io.run();

@@ -103,7 +103,7 @@ constexpr const char* kUpsertQuality = R"sql(
 INSERT INTO signal_quality (device_id, minute_utc_ns, lost_samples, bad_frames, updated_utc_ns)
 VALUES (?1, ?2, ?3, ?4, ?5)
 ON CONFLICT (device_id, minute_utc_ns) DO UPDATE SET
-  lost_samples = excluded.lost_samples, bad_frames = excluded.bad_frames,
+  lost_samples = lost_samples + excluded.lost_samples, bad_frames = bad_frames + excluded.bad_frames,
   updated_utc_ns = excluded.updated_utc_ns
 )sql";
 

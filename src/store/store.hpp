@@ -10,7 +10,9 @@
 // sessions, gaps and signal quality by their natural keys (device id, session id, stream, sample
 // index, minute), which are already the same on every machine. Every write is an upsert keyed by
 // those ids and stamps updated_utc_ns, so replaying writes, or a later sync to a central database,
-// is idempotent. A FINAL event is never downgraded by a late PROVISIONAL upsert of the same id.
+// is idempotent (a sync copies rows, it does not replay writes). One exception: put_signal_quality
+// adds its counts to the minute's row (a minute may be seen by two daemon runs). A FINAL event is
+// never downgraded by a late PROVISIONAL upsert of the same id.
 //
 // Errors: ValidationError (field and bad value), NotFoundError, StoreError (file and operation).
 // A write that throws changed nothing.
@@ -57,13 +59,15 @@ struct GapRecord {
   std::uint32_t stream_id = 0;
   std::uint64_t first_sample_index = 0;
   std::uint64_t lost_count = 0;  // time points
-  std::int64_t utc_ns = 0;       // host time of the gap's start
+  std::int64_t utc_ns = 0;       // host time the gap was noticed (arrival of what followed it)
 };
 
 struct SignalQualityRecord {
   std::string device_id{};
   std::int64_t minute_utc_ns = 0;  // rounded down to the minute
-  std::uint64_t lost_samples = 0;  // totals for that minute (an upsert replaces them)
+  // Counts to ADD to that minute's row: a daemon writes the part of a minute it saw, so a restart
+  // (or two device entries with one device id) within a minute adds up instead of overwriting.
+  std::uint64_t lost_samples = 0;
   std::uint64_t bad_frames = 0;
 };
 

@@ -373,6 +373,9 @@ TEST_F(StoreTest, IngestRecordsAreIdempotentUpserts) {
   EXPECT_EQ(counts.gaps(), 1u);
   EXPECT_EQ(counts.lost_samples(), 64u);
   EXPECT_EQ(raw_int(db_path_, "SELECT count(*) FROM signal_quality"), 1);
+  // Two writes for one minute (say, before and after a restart) add up.
+  EXPECT_EQ(raw_int(db_path_, "SELECT lost_samples FROM signal_quality"), 128);
+  EXPECT_EQ(raw_int(db_path_, "SELECT bad_frames FROM signal_quality"), 4);
   EXPECT_EQ(raw_int(db_path_, "SELECT last_seen_utc_ns - first_seen_utc_ns FROM devices"), kSecondNs);
   EXPECT_EQ(raw_int(db_path_, "SELECT minute_utc_ns % 60000000000 FROM signal_quality"), 0);
   try {
