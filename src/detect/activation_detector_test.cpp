@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -100,6 +101,125 @@ TEST(ActivationDetector, SlowRisingBurstsWhileMovingAreNotReported) {
   EXPECT_TRUE(r.finals.empty()) << r.finals.size() << " false alarms from walking";
 }
 
+// Ticks with a chosen EMG level (RMS µV added to the ~3 µV floor on both channels) and
+// movement, for rules that need the accelerometer to change over time.
+struct Drive {
+  DetectorConfig config;
+  std::vector<proto::Event> finals;
+  ActivationDetector detector;
+  std::mt19937 rng{7};
+  std::gamma_distribution<float> noise{20.0f, 9.0f / 20.0f};
+  std::uint64_t tick = 0;
+  proto::Posture posture = proto::SITTING;
+  explicit Drive(proto::BodySite site = proto::CALF)
+      : detector(config, site, 2, [this](const proto::Event& e) {
+          if (e.state() == proto::FINAL) finals.push_back(e);
+        }) {}
+  // `level(t)` in µV RMS, `movement(t)` in g, for `seconds` from the current time.
+  template <class Level, class Movement>
+  void run(double seconds, Level level, Movement movement) {
+    const auto ticks = static_cast<std::uint64_t>(seconds / config.tick_s);
+    for (std::uint64_t k = 0; k < ticks; ++k, ++tick) {
+      const double t = static_cast<double>(tick) * config.tick_s;
+      const double uv = level(t);
+      const float ms[2] = {noise(rng) + static_cast<float>(uv * uv),
+                           noise(rng) + static_cast<float>(0.5 * uv * uv)};
+      AccState acc;
+      acc.valid = true;
+      acc.movement_g = static_cast<float>(movement(t));
+      acc.posture = posture;
+      detector.on_tick(tick, ms, acc);
+    }
+  }
+};
+
+double ramp(double t, double start, double end, double rms_uv, double rise_s = 0.015) {
+  if (t < start || t >= end) return 0;
+  return rms_uv * std::min(1.0, (t - start) / rise_s + 0.05);
+}
+
+TEST(ActivationDetector, OnsetJoltLargerThanTheContractionCanCauseIsABodyMovement) {
+  // The same weak burst (~10x the floor), once on a still limb, once with the body moving at
+  // its onset (0.06 g for 0.1 s: shifting in the seat): only the first is a spasm. A strong
+  // spasm (~130x) jolts the limb as much and is still reported.
+  auto jolt = [](double at) { return [at](double t) { return t >= at && t < at + 0.1 ? 0.06 : 0.004; }; };
+  Drive still;
+  still.run(
+      20, [](double t) { return ramp(t, 10, 10.8, 30); }, [](double) { return 0.004; });
+  EXPECT_EQ(still.finals.size(), 1u);
+  Drive moved;
+  moved.run(
+      20, [](double t) { return ramp(t, 10, 10.8, 30); }, jolt(10.03));
+  EXPECT_TRUE(moved.finals.empty());
+  Drive strong;
+  strong.run(
+      20, [](double t) { return ramp(t, 10, 10.8, 400); }, jolt(10.03));
+  EXPECT_EQ(strong.finals.size(), 1u);
+}
+
+TEST(ActivationDetector, SpasmInsideKeystrokeBurstsStartsAtItsOwnOnset) {
+  // Keystroke-like bursts (40 µV, 80 ms, at irregular 0.15-0.35 s intervals) for 20 s; a 2 s
+  // spasm at 15 s. The run of keystrokes is not an event; the spasm is, with its own onset and
+  // end (not the run's).
+  std::vector<double> keys;
+  std::mt19937 key_rng(3);
+  std::uniform_real_distribution<double> interval(0.15, 0.35);
+  for (double t = 5; t < 25; t += interval(key_rng)) keys.push_back(t);
+  Drive d(proto::FOREARM);
+  auto level = [&keys](double t) {
+    const auto next = std::upper_bound(keys.begin(), keys.end(), t);
+    const bool key = next != keys.begin() && t - *(next - 1) < 0.08;
+    return std::max(key ? 40.0 : 0.0, ramp(t, 15, 17, 400));
+  };
+  d.run(30, level, [](double) { return 0.005; });
+  ASSERT_EQ(d.finals.size(), 1u);
+  EXPECT_NEAR(d.finals[0].device_start_s(), 15.0, 0.05);
+  EXPECT_NEAR(d.finals[0].duration_s(), 2.0, 0.2);  // the keystrokes after it are not part of it
+  EXPECT_EQ(d.finals[0].type(), proto::SPASM);
+}
+
+TEST(ActivationDetector, FadingTailOfACrampIsNotASecondEvent) {
+  // A 15 s cramp whose last 1.5 s fade at 15% of its level: one event.
+  Drive d;
+  auto level = [](double t) { return t >= 10 && t < 25 ? 200.0 : t >= 25 && t < 26.5 ? 30.0 : 0.0; };
+  d.run(40, level, [](double) { return 0.004; });
+  ASSERT_EQ(d.finals.size(), 1u);
+  EXPECT_EQ(d.finals[0].type(), proto::CRAMP);
+}
+
+TEST(ActivationDetector, RaisedRestingToneIsNotACrampAndASpasmOnTopIsFound) {
+  // From 10 s the resting level rises to ~3x (sitting up to type, with no bursts) for 90 s; a
+  // spasm at 60 s. Only the spasm is reported.
+  Drive d;
+  auto level = [](double t) { return std::max(t >= 10 && t < 100 ? 8.0 : 0.0, ramp(t, 60, 62, 300)); };
+  d.run(110, level, [](double) { return 0.004; });
+  ASSERT_EQ(d.finals.size(), 1u);
+  EXPECT_NEAR(d.finals[0].device_start_s(), 60.0, 0.05);
+}
+
+TEST(ActivationDetector, WalkingIsTheMovementRepeatingAtAStepPeriod) {
+  // Heel strikes every 0.5 s (0.4 g for 50 ms over 0.1 g of sway) are gait (upright); the same
+  // mean movement without a period (steady) is not, nor is a still limb.
+  Drive steps;
+  steps.run(
+      8, [](double) { return 0.0; }, [](double t) { return std::fmod(t, 0.5) < 0.05 ? 0.4 : 0.1; });
+  EXPECT_TRUE(steps.detector.walking());
+  Drive steady;
+  steady.run(
+      8, [](double) { return 0.0; }, [](double) { return 0.13; });
+  EXPECT_FALSE(steady.detector.walking());
+  Drive still;
+  still.run(
+      8, [](double) { return 0.0; }, [](double) { return 0.004; });
+  EXPECT_FALSE(still.detector.walking());
+  // Nobody walks lying down: the same rhythm in bed (rolling over, rocking) is not gait.
+  Drive lying;
+  lying.posture = proto::LYING;
+  lying.run(
+      8, [](double) { return 0.0; }, [](double t) { return std::fmod(t, 0.5) < 0.05 ? 0.4 : 0.1; });
+  EXPECT_FALSE(lying.detector.walking());
+}
+
 TEST(ActivationDetector, NoiseAloneGivesNothing) {
   const auto r = run({}, 600);
   EXPECT_TRUE(r.finals.empty());
@@ -123,7 +243,8 @@ TEST(ActivationDetector, GapEndsAnOpenActivation) {
 }
 
 TEST(ActivationDetector, RejectsBadChannelCount) {
-  EXPECT_THROW(ActivationDetector(DetectorConfig{}, proto::CALF, 9, [](const proto::Event&) {}), std::invalid_argument);
+  EXPECT_THROW(ActivationDetector(DetectorConfig{}, proto::CALF, 9, [](const proto::Event&) {}),
+               std::invalid_argument);
 }
 
 }  // namespace

@@ -11,14 +11,17 @@ namespace {
 
 struct Option {
   std::string_view name;
-  double DetectorConfig::* field;
+  double DetectorConfig::*field;
   double min;
   double max;
 };
 
 // Every numeric threshold, with the range a value must fall in to make sense.
-constexpr std::array<Option, 39> kOptions{{
+constexpr std::array<Option, 58> kOptions{{
     {"split_factor", &DetectorConfig::split_factor, 1.5, 1e9},
+    {"split_memory_s", &DetectorConfig::split_memory_s, 0.05, 3600},
+    {"trim_lead_fraction", &DetectorConfig::trim_lead_fraction, 0, 1},
+    {"trim_lead_s", &DetectorConfig::trim_lead_s, 0.05, 60},
     {"split_min_age_s", &DetectorConfig::split_min_age_s, 0.05, 60},
     {"tick_s", &DetectorConfig::tick_s, 0.001, 0.05},
     {"band_low_hz", &DetectorConfig::band_low_hz, 1, 200},
@@ -35,6 +38,7 @@ constexpr std::array<Option, 39> kOptions{{
     {"off_hold_s", &DetectorConfig::off_hold_s, 0.01, 10},
     {"off_peak_fraction", &DetectorConfig::off_peak_fraction, 0, 1},
     {"off_peak_hold_s", &DetectorConfig::off_peak_hold_s, 0.01, 10},
+    {"tail_s", &DetectorConfig::tail_s, 0, 60},
     {"jaw_off_hold_s", &DetectorConfig::jaw_off_hold_s, 0.01, 10},
     {"min_active_s", &DetectorConfig::min_active_s, 0, 10},
     {"gap_settle_s", &DetectorConfig::gap_settle_s, 0, 10},
@@ -43,6 +47,8 @@ constexpr std::array<Option, 39> kOptions{{
     {"baseline_hold_s", &DetectorConfig::baseline_hold_s, 0, 600},
     {"sparse_after_s", &DetectorConfig::sparse_after_s, 0.1, 3600},
     {"sparse_mean_fraction", &DetectorConfig::sparse_mean_fraction, 0, 1},
+    {"tone_min_s", &DetectorConfig::tone_min_s, 1, 86400},
+    {"tone_max_ratio", &DetectorConfig::tone_max_ratio, 0, 1000},
     {"twitch_max_s", &DetectorConfig::twitch_max_s, 0.05, 10},
     {"cramp_min_s", &DetectorConfig::cramp_min_s, 1, 3600},
     {"jaw_tonic_min_s", &DetectorConfig::jaw_tonic_min_s, 0.1, 60},
@@ -57,6 +63,19 @@ constexpr std::array<Option, 39> kOptions{{
     {"slow_rise_s", &DetectorConfig::slow_rise_s, 0, 2},
     {"active_movement_g", &DetectorConfig::active_movement_g, 0, 10},
     {"asleep_after_s", &DetectorConfig::asleep_after_s, 0, 86400},
+    {"gait_min_g", &DetectorConfig::gait_min_g, 0, 10},
+    {"gait_min_correlation", &DetectorConfig::gait_min_correlation, 0, 1},
+    {"gait_outlast_min_s", &DetectorConfig::gait_outlast_min_s, 0, 3600},
+    {"gait_outlast_factor", &DetectorConfig::gait_outlast_factor, 0, 1000},
+    {"gait_outlast_fill", &DetectorConfig::gait_outlast_fill, 0, 1},
+    {"onset_jolt_g", &DetectorConfig::onset_jolt_g, 0, 10},
+    {"task_duty", &DetectorConfig::task_duty, 0, 1.01},
+    {"outlast_min_s", &DetectorConfig::outlast_min_s, 0, 3600},
+    {"outlast_factor", &DetectorConfig::outlast_factor, 0, 1000},
+    {"outlast_fill", &DetectorConfig::outlast_fill, 0, 1},
+    {"task_burst_max_s", &DetectorConfig::task_burst_max_s, 0.01, 3600},
+    {"task_burst_rate_hz", &DetectorConfig::task_burst_rate_hz, 0, 100},
+    {"task_snr_factor", &DetectorConfig::task_snr_factor, 0, 100},
 }};
 
 }  // namespace
@@ -64,7 +83,8 @@ constexpr std::array<Option, 39> kOptions{{
 void set_detector_option(DetectorConfig& config, std::string_view key, double value) {
   if (key == "band_order") {
     if (!(value >= 1 && value <= 8) || value != std::floor(value)) {
-      throw std::invalid_argument("detector.band_order: " + std::to_string(value) + " is invalid; expected 1..8");
+      throw std::invalid_argument("detector.band_order: " + std::to_string(value) +
+                                  " is invalid; expected 1..8");
     }
     config.band_order = static_cast<int>(value);
     return;
@@ -73,24 +93,28 @@ void set_detector_option(DetectorConfig& config, std::string_view key, double va
     if (o.name != key) continue;
     if (!std::isfinite(value) || value < o.min || value > o.max) {
       throw std::invalid_argument("detector." + std::string(key) + ": " + std::to_string(value) +
-                                  " is out of range; expected " + std::to_string(o.min) + ".." + std::to_string(o.max));
+                                  " is out of range; expected " + std::to_string(o.min) + ".." +
+                                  std::to_string(o.max));
     }
     config.*(o.field) = value;
     return;
   }
-  throw std::invalid_argument("unknown detector option '" + std::string(key) + "' (see src/detect/detector_config.hpp)");
+  throw std::invalid_argument("unknown detector option '" + std::string(key) +
+                              "' (see src/detect/detector_config.hpp)");
 }
 
 void set_detector_option(DetectorConfig& config, std::string_view assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos) {
-    throw std::invalid_argument("bad detector option '" + std::string(assignment) + "' (expected NAME=VALUE)");
+    throw std::invalid_argument("bad detector option '" + std::string(assignment) +
+                                "' (expected NAME=VALUE)");
   }
   const auto value_text = assignment.substr(eq + 1);
   double value = 0;
   const auto [end, ec] = std::from_chars(value_text.data(), value_text.data() + value_text.size(), value);
   if (ec != std::errc{} || end != value_text.data() + value_text.size()) {
-    throw std::invalid_argument("bad detector option '" + std::string(assignment) + "': value is not a number");
+    throw std::invalid_argument("bad detector option '" + std::string(assignment) +
+                                "': value is not a number");
   }
   set_detector_option(config, assignment.substr(0, eq), value);
 }

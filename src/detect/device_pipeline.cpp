@@ -14,8 +14,8 @@ namespace spasmwatch::detect {
 
 namespace {
 
-constexpr double kMainsDecisionS = 2.0;   // raw EMG examined before the notch is chosen
-constexpr double kMaxHoldS = 30.0;        // EMG ticks wait at most this long for the accelerometer
+constexpr double kMainsDecisionS = 2.0;  // raw EMG examined before the notch is chosen
+constexpr double kMaxHoldS = 30.0;       // EMG ticks wait at most this long for the accelerometer
 constexpr double kMovementWindowS = 0.05;
 
 double unit_to_uv(const std::string& unit) {
@@ -50,13 +50,28 @@ struct DevicePipeline::AccState {
   std::vector<float> raw;
   std::vector<dsp::AccTick> ticks;
   // Recent per-sample movement and posture, oldest first; trimmed to what the detector can
-  // still ask for.
+  // still ask for. A power-of-two ring indexed by sequence number (read on every EMG tick, so
+  // indexing is a mask, not a division).
   struct Sample {
     double t_s;
     float movement_g;
     proto::Posture posture;
   };
-  RingBuffer<Sample> recent{1024};
+  std::vector<Sample> ring = std::vector<Sample>(1024);
+  std::uint64_t first = 0;       // sequence number of the oldest sample kept
+  std::uint64_t end = 0;         // one past the newest
+  std::uint64_t lo = 0, hi = 0;  // the window acc_at() found last: samples [lo, hi); EMG ticks
+                                 // ask in increasing time, so it only moves forward
+  [[nodiscard]] const Sample& at(std::uint64_t seq) const { return ring[seq & (ring.size() - 1)]; }
+  void push(const Sample& sample) {
+    if (end - first == ring.size()) {  // grows only while the EMG lags far behind
+      std::vector<Sample> bigger(ring.size() * 2);
+      for (std::uint64_t seq = first; seq < end; ++seq) bigger[seq & (bigger.size() - 1)] = at(seq);
+      ring.swap(bigger);
+    }
+    ring[end & (ring.size() - 1)] = sample;
+    ++end;
+  }
   double covered_s = 0;  // device time up to which acceleration is known
 };
 
@@ -95,7 +110,8 @@ void DevicePipeline::configure_emg(const proto::StreamInfo& info) {
   e.tick_samples = std::max(1, static_cast<int>(std::lround(e.rate_hz * config_.tick_s)));
   DetectorConfig dc = config_;
   dc.tick_s = e.tick_samples / e.rate_hz;
-  detector_ = std::make_unique<ActivationDetector>(dc, hello_.site(), info.channels_size() > 8 ? 8 : info.channels_size(),
+  detector_ = std::make_unique<ActivationDetector>(dc, hello_.site(),
+                                                   info.channels_size() > 8 ? 8 : info.channels_size(),
                                                    [this](const proto::Event& ev) { emit(ev); });
   if (config_.mains_hz > 0) start_emg_filters(config_.mains_hz);
 }
@@ -111,9 +127,9 @@ void DevicePipeline::start_emg_filters(double mains_hz) {
   // costs ~10% of the kernel's speed (dsp_bench). A harmonic well below the band's lower edge is
   // already removed by the band-pass (e.g. 50 Hz under an 80 Hz trunk high-pass: -33 dB).
   if (mains_hz > 0) {
-    for (const auto& notch : dsp::mains_notches(mains_hz, e.rate_hz,
-                                                std::min(band.high_hz, mains_hz * config_.mains_harmonics),
-                                                config_.notch_quality)) {
+    for (const auto& notch :
+         dsp::mains_notches(mains_hz, e.rate_hz, std::min(band.high_hz, mains_hz * config_.mains_harmonics),
+                            config_.notch_quality)) {
       const double centre_hz = mains_hz * static_cast<double>(sections.size() + skipped_notches + 1);
       if (centre_hz < 0.8 * band.low_hz) {
         ++skipped_notches;
@@ -141,15 +157,17 @@ void DevicePipeline::configure_acc(const proto::StreamInfo& info) {
   a.processor.emplace(a.rate_hz, 1);
 }
 
-void DevicePipeline::on_samples(const ingest::StreamView& stream, std::uint64_t first_index, std::uint64_t device_time_us,
-                                std::span<const std::int32_t> interleaved) {
-  if (emg_ && stream.stream_id == emg_->stream_id && stream.channels == static_cast<std::uint32_t>(emg_->channels)) {
+void DevicePipeline::on_samples(const ingest::StreamView& stream, std::uint64_t first_index,
+                                std::uint64_t device_time_us, std::span<const std::int32_t> interleaved) {
+  if (emg_ && stream.stream_id == emg_->stream_id &&
+      stream.channels == static_cast<std::uint32_t>(emg_->channels)) {
     auto& e = *emg_;
     if (!e.started) {
       e.started = true;
       // Device time of the session's time point 0, for mapping event times to host UTC.
       const double offset_us = static_cast<double>(first_index) * 1e6 / e.rate_hz;
-      session_start_device_us_ = device_time_us > offset_us ? device_time_us - static_cast<std::uint64_t>(offset_us) : 0;
+      session_start_device_us_ =
+          device_time_us > offset_us ? device_time_us - static_cast<std::uint64_t>(offset_us) : 0;
       e.tick = first_index / static_cast<std::uint64_t>(e.tick_samples);
       e.start_phase = static_cast<int>(first_index % static_cast<std::uint64_t>(e.tick_samples));
       if (e.kernel) e.kernel->align_tick(e.start_phase);
@@ -158,7 +176,8 @@ void DevicePipeline::on_samples(const ingest::StreamView& stream, std::uint64_t 
     if (!e.kernel) {
       // Mains frequency not chosen yet: keep raw samples until enough have been seen.
       e.pending_raw.insert(e.pending_raw.end(), interleaved.begin(), interleaved.end());
-      const auto needed = static_cast<std::size_t>(kMainsDecisionS * e.rate_hz) * static_cast<std::size_t>(e.channels);
+      const auto needed =
+          static_cast<std::size_t>(kMainsDecisionS * e.rate_hz) * static_cast<std::size_t>(e.channels);
       if (e.pending_raw.size() < needed) return;
       decide_mains();
     } else {
@@ -175,7 +194,8 @@ void DevicePipeline::on_samples(const ingest::StreamView& stream, std::uint64_t 
     }
     const std::size_t n = interleaved.size() / 3;
     a.raw.resize(interleaved.size());
-    for (std::size_t i = 0; i < interleaved.size(); ++i) a.raw[i] = static_cast<float>(interleaved[i]) * a.scale_g;
+    for (std::size_t i = 0; i < interleaved.size(); ++i)
+      a.raw[i] = static_cast<float>(interleaved[i]) * a.scale_g;
     a.ticks.clear();
     a.processor->process(a.raw, a.ticks);
     for (std::size_t i = 0; i < a.ticks.size(); ++i) {
@@ -189,12 +209,12 @@ void DevicePipeline::on_samples(const ingest::StreamView& stream, std::uint64_t 
       const float along = norm > 0.3f ? std::abs(g[1]) / norm : 0.0f;
       const auto site = hello_.site();
       const bool body_axis = site != proto::THIGH && site != proto::FOREARM;
-      const proto::Posture posture = norm < 0.3f     ? proto::POSTURE_UNSPECIFIED
-                                     : along > 0.7f  ? proto::SITTING
-                                     : body_axis     ? proto::LYING
-                                                     : proto::POSTURE_UNSPECIFIED;
+      const proto::Posture posture = norm < 0.3f    ? proto::POSTURE_UNSPECIFIED
+                                     : along > 0.7f ? proto::SITTING
+                                     : body_axis    ? proto::LYING
+                                                    : proto::POSTURE_UNSPECIFIED;
       const double t_s = static_cast<double>(first_index + i) / a.rate_hz;
-      a.recent.push_back({t_s, tick.movement_g, posture});
+      a.push({t_s, tick.movement_g, posture});
     }
     a.next_index = first_index + n;
     a.covered_s = static_cast<double>(a.next_index) / a.rate_hz;
@@ -226,23 +246,27 @@ void DevicePipeline::process_emg(std::span<const std::int32_t> interleaved) {
   e.tick_out.clear();
   const std::size_t ticks = e.kernel->process(interleaved, e.tick_out);
   for (std::size_t k = 0; k < ticks; ++k) {
-    HeldTick t;
+    HeldTick& t = held_.push_back();
     t.tick = e.tick++;
     std::copy_n(e.tick_out.data() + k * channels, channels, t.ms.data());
-    held_.push_back(t);
   }
 }
 
-detect::AccState DevicePipeline::acc_at(double device_s) const {
+detect::AccState DevicePipeline::acc_at(double device_s) {
   detect::AccState s;
-  if (!acc_ || acc_->recent.empty()) return s;
+  if (!acc_ || acc_->end == acc_->first) return s;
+  auto& a = *acc_;
+  // The window: samples with device_s - kMovementWindowS <= t <= device_s.
+  a.hi = std::max(a.hi, a.first);
+  while (a.hi < a.end && a.at(a.hi).t_s <= device_s) ++a.hi;
+  while (a.hi > a.first && a.at(a.hi - 1).t_s > device_s) --a.hi;
+  a.lo = std::clamp(a.lo, a.first, a.hi);
+  while (a.lo < a.hi && a.at(a.lo).t_s < device_s - kMovementWindowS) ++a.lo;
+  while (a.lo > a.first && a.at(a.lo - 1).t_s >= device_s - kMovementWindowS) --a.lo;
   double sum = 0;
   int n = 0;
-  const auto& recent = acc_->recent;
-  for (std::size_t k = recent.size(); k-- > 0;) {
-    const auto& sample = recent[k];
-    if (sample.t_s > device_s) continue;
-    if (sample.t_s < device_s - kMovementWindowS) break;
+  for (std::uint64_t seq = a.hi; seq-- > a.lo;) {  // newest first: posture from the newest
+    const auto& sample = a.at(seq);
     sum += static_cast<double>(sample.movement_g) * sample.movement_g;
     ++n;
     if (!s.valid) s.posture = sample.posture;
@@ -254,12 +278,14 @@ detect::AccState DevicePipeline::acc_at(double device_s) const {
 
 void DevicePipeline::release_ticks(bool all) {
   if (!emg_ || !detector_) return;
+  if (held_.empty()) return;
   const double tick_s = emg_->tick_samples / emg_->rate_hz;
+  const std::uint64_t newest = held_.back().tick;
   while (!held_.empty()) {
     const HeldTick& t = held_.front();
     const double end_s = static_cast<double>(t.tick + 1) * tick_s;
     const bool acc_ready = !acc_ || (acc_->started && acc_->covered_s > end_s);
-    const bool too_old = static_cast<double>(held_.back().tick - t.tick) * tick_s > kMaxHoldS;
+    const bool too_old = static_cast<double>(newest - t.tick) * tick_s > kMaxHoldS;
     if (!all && !acc_ready && !too_old) break;
     detector_->on_tick(t.tick, std::span<const float>(t.ms.data(), static_cast<std::size_t>(emg_->channels)),
                        acc_at(end_s));
@@ -268,11 +294,12 @@ void DevicePipeline::release_ticks(bool all) {
   }
   // Acceleration older than what the detector can still ask for is dropped.
   if (acc_) {
-    while (!acc_->recent.empty() && acc_->recent.front().t_s < released_s_ - 1.0) acc_->recent.pop_front();
+    while (acc_->first < acc_->end && acc_->at(acc_->first).t_s < released_s_ - 1.0) ++acc_->first;
   }
 }
 
-void DevicePipeline::on_gap(const ingest::StreamView& stream, std::uint64_t first_index, std::uint64_t time_points) {
+void DevicePipeline::on_gap(const ingest::StreamView& stream, std::uint64_t first_index,
+                            std::uint64_t time_points) {
   if (!emg_ || stream.stream_id != emg_->stream_id || !emg_->started) return;
   if (!emg_->kernel) decide_mains();
   auto& e = *emg_;
@@ -302,17 +329,21 @@ void DevicePipeline::emit(const proto::Event& event) {
   const double rate = emg_ ? emg_->rate_hz : 1.0;
   const auto start_index = static_cast<std::uint64_t>(std::llround(event.device_start_s() * rate));
   out_.set_start_sample_index(start_index);
-  if (event.device_end_s() > 0) out_.set_end_sample_index(static_cast<std::uint64_t>(std::llround(event.device_end_s() * rate)));
+  if (event.device_end_s() > 0)
+    out_.set_end_sample_index(static_cast<std::uint64_t>(std::llround(event.device_end_s() * rate)));
   char key[160];
   std::snprintf(key, sizeof key, "%s/%016llx/%llu", hello_.device_id().c_str(),
-                static_cast<unsigned long long>(hello_.session_id()), static_cast<unsigned long long>(start_index));
+                static_cast<unsigned long long>(hello_.session_id()),
+                static_cast<unsigned long long>(start_index));
   out_.set_id(hashed_uuid(key));
   if (clock_ != nullptr && clock_->has_estimate()) {
     // Device time of the session's sample 0 is the Start moment; sample times follow the rate.
-    const auto start_us = static_cast<std::uint64_t>(std::llround(event.device_start_s() * 1e6)) + session_start_device_us_;
+    const auto start_us =
+        static_cast<std::uint64_t>(std::llround(event.device_start_s() * 1e6)) + session_start_device_us_;
     out_.set_start_utc_ns(clock_->to_host_ns(start_us));
     if (event.device_end_s() > 0) {
-      const auto end_us = static_cast<std::uint64_t>(std::llround(event.device_end_s() * 1e6)) + session_start_device_us_;
+      const auto end_us =
+          static_cast<std::uint64_t>(std::llround(event.device_end_s() * 1e6)) + session_start_device_us_;
       out_.set_end_utc_ns(clock_->to_host_ns(end_us));
     }
   }
@@ -336,9 +367,10 @@ std::string hashed_uuid(std::string_view key) {
   h1 = (h1 & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000008000ull;  // version 8
   h2 = (h2 & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // RFC 9562 variant
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(h1 >> 32),
-                static_cast<unsigned long long>((h1 >> 16) & 0xFFFF), static_cast<unsigned long long>(h1 & 0xFFFF),
-                static_cast<unsigned long long>(h2 >> 48), static_cast<unsigned long long>(h2 & 0xFFFFFFFFFFFFull));
+  std::snprintf(
+      buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(h1 >> 32),
+      static_cast<unsigned long long>((h1 >> 16) & 0xFFFF), static_cast<unsigned long long>(h1 & 0xFFFF),
+      static_cast<unsigned long long>(h2 >> 48), static_cast<unsigned long long>(h2 & 0xFFFFFFFFFFFFull));
   return buf;
 }
 

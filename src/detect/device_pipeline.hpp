@@ -19,7 +19,6 @@
 #include <string>
 #include <vector>
 
-#include "common/ring_buffer.hpp"
 #include "detect/activation_detector.hpp"
 #include "detect/detector_config.hpp"
 #include "events.pb.h"
@@ -41,7 +40,8 @@ class DevicePipeline final : public ingest::SampleSink {
   void on_hello(const proto::Hello& hello, bool new_session) override;
   void on_samples(const ingest::StreamView& stream, std::uint64_t first_index, std::uint64_t device_time_us,
                   std::span<const std::int32_t> interleaved) override;
-  void on_gap(const ingest::StreamView& stream, std::uint64_t first_index, std::uint64_t time_points) override;
+  void on_gap(const ingest::StreamView& stream, std::uint64_t first_index,
+              std::uint64_t time_points) override;
 
   // End of data: process held ticks and finalise an open event.
   void finish();
@@ -56,6 +56,28 @@ class DevicePipeline final : public ingest::SampleSink {
     std::uint64_t tick = 0;
     std::array<float, ActivationDetector::kMaxChannels> ms{};
   };
+  // FIFO of EMG ticks waiting for the accelerometer: a power-of-two ring indexed by sequence
+  // number (touched on every tick, so a mask, not a division). Grows only while the accelerometer
+  // lags far behind.
+  struct HeldTicks {
+    std::vector<HeldTick> ring = std::vector<HeldTick>(512);
+    std::uint64_t first = 0;
+    std::uint64_t end = 0;
+    [[nodiscard]] bool empty() const { return first == end; }
+    void clear() { first = end = 0; }
+    [[nodiscard]] const HeldTick& front() const { return ring[first & (ring.size() - 1)]; }
+    [[nodiscard]] const HeldTick& back() const { return ring[(end - 1) & (ring.size() - 1)]; }
+    void pop_front() { ++first; }
+    HeldTick& push_back() {
+      if (end - first == ring.size()) {
+        std::vector<HeldTick> bigger(ring.size() * 2);
+        for (std::uint64_t seq = first; seq < end; ++seq)
+          bigger[seq & (bigger.size() - 1)] = ring[seq & (ring.size() - 1)];
+        ring.swap(bigger);
+      }
+      return ring[end++ & (ring.size() - 1)];
+    }
+  };
 
   void configure_emg(const proto::StreamInfo& info);
   void configure_acc(const proto::StreamInfo& info);
@@ -63,7 +85,7 @@ class DevicePipeline final : public ingest::SampleSink {
   void decide_mains();
   void process_emg(std::span<const std::int32_t> interleaved);
   void release_ticks(bool all);
-  [[nodiscard]] detect::AccState acc_at(double device_s) const;
+  [[nodiscard]] detect::AccState acc_at(double device_s);
   void emit(const proto::Event& event);
 
   std::string device_name_;
@@ -75,7 +97,7 @@ class DevicePipeline final : public ingest::SampleSink {
   std::unique_ptr<EmgState> emg_;
   std::unique_ptr<AccState> acc_;
   std::unique_ptr<ActivationDetector> detector_;
-  RingBuffer<HeldTick> held_{512};
+  HeldTicks held_;
   double mains_hz_ = 0;
   double released_s_ = 0;  // device time up to which EMG ticks went to the detector
   std::uint64_t samples_processed_ = 0;

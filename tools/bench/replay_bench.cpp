@@ -5,15 +5,17 @@
 //   - replay: read + decode records + assemble, samples/s on one core (best of 3)
 //   - full pipeline: the same plus EMG filters, envelopes, accelerometer and detection
 //   - recording size in bytes per sample (all samples, and the EMG share)
-// Usage: replay_bench [--hours H] [--scenario NAME] [--file PATH]
+// Usage: replay_bench [--hours H] [--scenario NAME] [--file PATH] [--runs N]
+// (--runs: repetitions of each replay measurement, best taken; raise it on a busy machine or to
+// profile the pipeline with perf)
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <unistd.h>
 
 #include "detect/device_pipeline.hpp"
 #include "ingest/stream_assembler.hpp"
@@ -40,6 +42,9 @@ int main(int argc, char** argv) {
   cli.add_option("--hours", hours, "Hours of recording")->check(CLI::Range(0.001, 24.0));
   cli.add_option("--scenario", scenario, "Simulator scenario");
   cli.add_option("--file", file, "Where to write the recording (removed at exit)");
+  int runs = 3;
+  cli.add_option("--runs", runs, "Repetitions of each replay measurement (best is reported)")
+      ->check(CLI::Range(1, 1000));
   CLI11_PARSE(cli, argc, argv);
 
   sim::SignalConfig config;
@@ -96,7 +101,7 @@ int main(int argc, char** argv) {
   // 2. Replay: read + decode + assemble (and, second, + filters + detection), best of three each.
   auto replay = [&](bool detect, std::uint64_t& events) {
     double best = 1e300;
-    for (int run = 0; run < 3; ++run) {
+    for (int run = 0; run < runs; ++run) {
       const double start = now_s();
       auto reader = record::RecordingReader::open(file);
       events = 0;
@@ -133,10 +138,11 @@ int main(int argc, char** argv) {
               static_cast<double>(file_bytes) / static_cast<double>(values));
   std::printf("live decode (frame decoder + protobuf parse + assemble): %.1f M samples/s\n",
               static_cast<double>(values) / decode_s / 1e6);
-  std::printf("replay (read + decode + assemble), best of 3: %.3f s, %.1f M samples/s\n", best_s,
+  std::printf("replay (read + decode + assemble), best of %d: %.3f s, %.1f M samples/s\n", runs, best_s,
               static_cast<double>(replayed) / best_s / 1e6);
-  std::printf("full pipeline (read + decode + assemble + filters + detection), best of 3: %.3f s, %.1f M samples/s, "
-              "%llu events\n",
-              full_s, static_cast<double>(replayed) / full_s / 1e6, static_cast<unsigned long long>(events));
+  std::printf(
+      "full pipeline (read + decode + assemble + filters + detection), best of %d: %.3f s, %.1f M samples/s, "
+      "%llu events\n",
+      runs, full_s, static_cast<double>(replayed) / full_s / 1e6, static_cast<unsigned long long>(events));
   return 0;
 }
