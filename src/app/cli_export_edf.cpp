@@ -1,6 +1,7 @@
 #include "app/cli_export_edf.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -70,6 +71,17 @@ int run_export_edf(const ExportEdfRequest& request, const Clock& clock) {
       throw InputError("--input",
                        "give the recordings (.swr) or files (EDF, BDF, CSV) whose signals to export");
     }
+    // Pass 2 reads the inputs again while the export is written: an input that is the output (or
+    // its .part), however named, would be destroyed.
+    for (const auto& input : request.inputs) {
+      for (const auto& target : {request.output, request.output + ".part"}) {
+        std::error_code ec;
+        if (std::filesystem::exists(target, ec) && std::filesystem::equivalent(input, target, ec)) {
+          throw InputError("--output", target + " is the input file " + input +
+                                           " (the export reads its input twice): write to another file");
+        }
+      }
+    }
     import::EdfExporter exporter(request.output);
     const std::int64_t now = clock.utc_ns();
     exporter.set_range_utc(
@@ -105,7 +117,8 @@ int run_export_edf(const ExportEdfRequest& request, const Clock& clock) {
           for (const auto& a : input->imported()->annotations()) {
             file_annotations.push_back(
                 {0, a.duration_ticks < 0 ? -1 : static_cast<double>(a.duration_ticks) / 1e7, a.text});
-            file_annotation_utc.push_back(input->imported()->start_utc_ns() + a.onset_ticks * 100);
+            file_annotation_utc.push_back(
+                import::utc_ns_after(input->imported()->start_utc_ns(), a.onset_ticks));
           }
         }
         protocol::FrameEvent event;

@@ -3,6 +3,8 @@
 // events and annotations as EDF+ annotations ("spasm calf-left conf=0.93"), so EDFbrowser and
 // MNE show them on the signals. Events and annotations come from --db when given, else from
 // the detector run over the input while exporting (plus the input's own annotations).
+// The file is written as "<output>.part" and renamed when complete; an output that is one of the
+// inputs (under any name) is refused before anything is written.
 // Exit codes: 0 written, 2 input refused or unreadable (the message names it), 3 store error.
 #pragma once
 

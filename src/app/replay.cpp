@@ -52,8 +52,9 @@ bool ReplayInput::corrupt() const {
 proto::Annotation stored_annotation(const import::ImportedFile& file, const import::Annotation& a) {
   proto::Annotation out;
   out.set_kind(proto::Annotation::NOTE);
-  out.set_start_utc_ns(file.start_utc_ns() + a.onset_ticks * 100);
-  if (a.duration_ticks > 0) out.set_end_utc_ns(out.start_utc_ns() + a.duration_ticks * 100);
+  // Overflow-checked (ImportedFile refuses annotations whose times do not fit at open).
+  out.set_start_utc_ns(import::utc_ns_after(file.start_utc_ns(), a.onset_ticks));
+  if (a.duration_ticks > 0) out.set_end_utc_ns(import::utc_ns_after(out.start_utc_ns(), a.duration_ticks));
   out.set_text(a.text);
   char key[96];
   std::snprintf(key, sizeof key, "import/%016llx/%lld/",

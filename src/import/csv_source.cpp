@@ -87,7 +87,11 @@ CsvSource::CsvSource(std::unique_ptr<std::istream> in, std::string name, const C
   while (true) {
     at = in_->tellg();
     if (!read_line(line)) throw ImportError(name_ + ": no data rows");
-    if (line_no_ == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
+    if (line_no_ == 1 && line.starts_with("\xEF\xBB\xBF")) {
+      // A UTF-8 BOM: skipped here and, should this line be data, when it is read again.
+      line.erase(0, 3);
+      at += 3;
+    }
     const auto text = trim(line);
     if (text.empty()) continue;
     if (text.front() != '#') break;

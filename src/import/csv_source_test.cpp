@@ -82,6 +82,28 @@ TEST(CsvSource, HeaderlessNeedsARateAndNamesColumnsByIndex) {
   EXPECT_EQ(r.physical[1], (std::vector<double>{2, 4}));
 }
 
+// The BOM used to be stripped only from the line the header detection saw: without a header the
+// first data row was read again with it ("\ufeff1.5" is not a number).
+TEST(CsvSource, ByteOrderMarkIsSkippedWithAndWithoutHeader) {
+  const std::string bom = "\xEF\xBB\xBF";
+  CsvOptions o;
+  o.rate_hz = 100;
+  auto headerless = from_text(bom + "1.5,2\n2.5,3\n", o);
+  ASSERT_EQ(headerless->signals().size(), 2u);
+  EXPECT_EQ(headerless->signals()[0].label, "col0");
+  const auto r = read_all(*headerless);
+  EXPECT_EQ(r.physical[0], (std::vector<double>{1.5, 2.5}));
+  EXPECT_EQ(r.physical[1], (std::vector<double>{2, 3}));
+
+  auto with_header = from_text(bom + "emg,acc\n1.5,2\n2.5,3\n", o);
+  EXPECT_EQ(with_header->signals()[0].label, "emg");
+  EXPECT_EQ(read_all(*with_header).physical[0], (std::vector<double>{1.5, 2.5}));
+
+  o.header = CsvHeader::no;
+  auto forced = from_text(bom + "1.5;2\n2.5;3\n", o);
+  EXPECT_EQ(read_all(*forced).physical[1], (std::vector<double>{2, 3}));
+}
+
 TEST(CsvSource, ErrorsNameFileLineAndColumn) {
   CsvOptions o;
   o.rate_hz = 100;

@@ -58,21 +58,29 @@ std::optional<std::string> exact_field(double value) {
 
 // A digital limit at or beyond `start` (towards `limit`, never past it) whose physical value has
 // an exact 8-character form, so a reader computes exactly our scale from the header. Tries
-// `start` rounded outwards to multiples of powers of 10 and of 2.
-std::optional<std::int32_t> exact_limit(std::int64_t start, std::int64_t limit, double scale, double offset) {
+// `start` rounded outwards to multiples of powers of 10 and of 2. Returns the limit with the text
+// of its physical value, so the header gets exactly the text that was checked.
+struct ExactLimit {
+  std::int32_t digital = 0;
+  std::string physical;  // at most 8 characters, reads back as digital * scale + offset
+};
+
+std::optional<ExactLimit> exact_limit(std::int64_t start, std::int64_t limit, double scale, double offset) {
   const bool up = limit >= start;
   std::vector<std::int64_t> steps;
   for (std::int64_t p = 1; p <= 10'000'000; p *= 10) steps.push_back(p);
   for (std::int64_t p = 2; p <= (1 << 22); p *= 2) steps.push_back(p);
-  std::optional<std::int32_t> best;
+  std::optional<ExactLimit> best;
   for (const auto step : steps) {
     std::int64_t d = start / step * step;
     if (up && d < start) d += step;
     if (!up && d > start) d -= step;
     if (up ? d > limit : d < limit) continue;
-    if (!exact_field(static_cast<double>(d) * scale + offset)) continue;
     // The candidate closest to `start` keeps the most of the format's range for the data.
-    if (!best || (up ? d < *best : d > *best)) best = static_cast<std::int32_t>(d);
+    if (best && (up ? d >= best->digital : d <= best->digital)) continue;
+    auto text = exact_field(static_cast<double>(d) * scale + offset);
+    if (!text) continue;
+    best = ExactLimit{static_cast<std::int32_t>(d), std::move(*text)};
   }
   return best;
 }
@@ -86,10 +94,17 @@ double nice_scale(double scale) {
 
 }  // namespace
 
-EdfExporter::EdfExporter(std::string path) : path_(std::move(path)) {}
+EdfExporter::EdfExporter(std::string path) : path_(std::move(path)), part_path_(path_ + ".part") {}
 
 EdfExporter::~EdfExporter() {
+  discard();
+}
+
+void EdfExporter::discard() noexcept {
   if (handle_ >= 0) edfclose_file(handle_);
+  handle_ = -1;
+  if (part_created_) ::unlink(part_path_.c_str());
+  part_created_ = false;
 }
 
 void EdfExporter::set_range_utc(std::int64_t from_utc_ns, std::int64_t to_utc_ns) {
@@ -322,18 +337,21 @@ void EdfExporter::add_annotation(ExportAnnotation annotation) {
 
 void EdfExporter::open() {
   auto fail = [&](const std::string& problem) { throw ImportError(path_ + ": " + problem); };
-  // Health data: the file is created owner-only before EDFlib opens it.
-  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // Written to "<output>.part", renamed by finish(): the output is never a half-written file,
+  // and an existing one stays as it was until the export is complete. Health data: the file is
+  // created owner-only before EDFlib opens it.
+  const int fd = ::open(part_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0 || ::fchmod(fd, 0600) != 0) {
     const std::string why = std::strerror(errno);
     if (fd >= 0) ::close(fd);
-    fail("cannot write: " + why);
+    fail("cannot write " + part_path_ + ": " + why);
   }
   ::close(fd);
+  part_created_ = true;
   int signals = 0;
   for (const auto& s : streams_) signals += static_cast<int>(s.channels.size());
-  handle_ = edfopen_file_writeonly(path_.c_str(), bdf_ ? EDFLIB_FILETYPE_BDFPLUS : EDFLIB_FILETYPE_EDFPLUS,
-                                   signals);
+  handle_ = edfopen_file_writeonly(part_path_.c_str(),
+                                   bdf_ ? EDFLIB_FILETYPE_BDFPLUS : EDFLIB_FILETYPE_EDFPLUS, signals);
   if (handle_ < 0) fail("EDFlib cannot create it (error " + std::to_string(handle_) + ")");
   bool ok = edf_set_datarecord_duration(handle_, static_cast<int>(std::llround(record_s_ * 100'000))) == 0;
   const std::time_t seconds = static_cast<std::time_t>(start_utc_ns_ / 1'000'000'000);
@@ -368,11 +386,12 @@ void EdfExporter::open() {
         rounded = true;
       }
       if (!dmin || !dmax) fail("no EDF physical range can describe the scale of '" + c.label + "'");
-      c.dig_min = *dmin;
-      c.dig_max = *dmax;
+      c.dig_min = dmin->digital;
+      c.dig_max = dmax->digital;
+      c.phys_min = std::move(dmin->physical);
+      c.phys_max = std::move(dmax->physical);
+      // (EDFlib writes these truncated; finish() puts the exact texts above in their place.)
       const double pmin = c.dig_min * written_scale + c.offset, pmax = c.dig_max * written_scale + c.offset;
-      c.phys_min = *exact_field(pmin);
-      c.phys_max = *exact_field(pmax);
       ok = ok && edf_set_samplefrequency(handle_, k, static_cast<int>(s.per_record)) == 0;
       ok = ok && edf_set_digital_maximum(handle_, k, c.dig_max) == 0 &&
            edf_set_digital_minimum(handle_, k, c.dig_min) == 0;
@@ -391,6 +410,10 @@ void EdfExporter::open() {
     s.read = 0;
   }
   // EDFlib stores annotations in the data records' annotation signals: enough of them for all.
+  // In time order first, so what does not fit is the latest, not the last added.
+  std::stable_sort(
+      annotations_.begin(), annotations_.end(),
+      [](const ExportAnnotation& a, const ExportAnnotation& b) { return a.onset_s < b.onset_s; });
   const auto needed =
       records_ > 0 ? (static_cast<std::int64_t>(annotations_.size()) + records_ - 1) / records_ : 1;
   if (needed > kMaxAnnotationSignals) {
@@ -463,24 +486,37 @@ void EdfExporter::flush(bool pad) {
 
 void EdfExporter::finish() {
   if (handle_ < 0) throw ImportError(path_ + ": not open");
-  flush(true);
-  std::sort(annotations_.begin(), annotations_.end(),
-            [](const ExportAnnotation& a, const ExportAnnotation& b) { return a.onset_s < b.onset_s; });
-  for (const auto& a : annotations_) {
-    const long long onset = std::llround(a.onset_s * 1e4);  // EDFlib: units of 100 µs
-    const long long duration = a.duration_s < 0 ? -1 : std::llround(a.duration_s * 1e4);
-    if (edfwrite_annotation_utf8(handle_, onset, duration, a.text.c_str()) != 0) {
-      throw ImportError(path_ + ": EDFlib failed writing the annotation '" + a.text + "'");
+  try {
+    flush(true);
+    for (const auto& a : annotations_) {                      // in time order (open() sorted them)
+      const long long onset = std::llround(a.onset_s * 1e4);  // EDFlib: units of 100 µs
+      const long long duration = a.duration_s < 0 ? -1 : std::llround(a.duration_s * 1e4);
+      if (edfwrite_annotation_utf8(handle_, onset, duration, a.text.c_str()) != 0) {
+        throw ImportError(path_ + ": EDFlib failed writing the annotation '" + a.text + "'");
+      }
     }
+    const int rc = edfclose_file(handle_);
+    handle_ = -1;
+    if (rc != 0) throw ImportError(path_ + ": EDFlib failed closing the file (disk full?)");
+    patch_physical_ranges();
+    // On disk before it takes the output's name.
+    const int fd = ::open(part_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool synced = fd >= 0 && ::fsync(fd) == 0;
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    if (!synced) throw ImportError(path_ + ": cannot sync " + part_path_ + ": " + why);
+    if (std::rename(part_path_.c_str(), path_.c_str()) != 0) {
+      throw ImportError(path_ + ": cannot rename " + part_path_ + " to it: " + std::strerror(errno));
+    }
+    part_created_ = false;
+  } catch (const ImportError&) {
+    discard();  // a failed export leaves neither a truncated output nor its .part
+    throw;
   }
-  const int rc = edfclose_file(handle_);
-  handle_ = -1;
-  if (rc != 0) throw ImportError(path_ + ": EDFlib failed closing the file (disk full?)");
-  patch_physical_ranges();
 }
 
 void EdfExporter::patch_physical_ranges() {
-  std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
+  std::fstream file(part_path_, std::ios::in | std::ios::out | std::ios::binary);
   char count[5] = {};
   file.seekg(252);
   file.read(count, 4);

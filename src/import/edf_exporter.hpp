@@ -67,10 +67,13 @@ class EdfExporter final : public ingest::SampleSink {
 
   // Annotations to write (outside [0, duration] they are dropped). Before open().
   void add_annotation(ExportAnnotation annotation);
-  // Starts pass 2: creates the file (owner-only) and sets its header.
+  // Starts pass 2: creates "<output>.part" (owner-only) and sets its header; the output itself is
+  // not touched before finish().
   void open();
-  // End of pass 2: pads, writes the annotations, closes, and writes the physical ranges into the
-  // header exactly (EDFlib's writer truncates them to 8 characters). Throws ImportError.
+  // End of pass 2: pads, writes the annotations, closes, writes the physical ranges into the
+  // header exactly (EDFlib's writer truncates them to 8 characters), syncs and renames the .part
+  // to the output. Throws ImportError; the .part is removed when finish() fails or is never
+  // called (the exporter destroyed after a failure in pass 2).
   void finish();
 
  private:
@@ -108,8 +111,11 @@ class EdfExporter final : public ingest::SampleSink {
   [[nodiscard]] std::uint64_t utc_to_index(std::int64_t utc_ns, const Stream& s) const;
 
   void patch_physical_ranges();
+  void discard() noexcept;  // closes and removes an unfinished .part
 
   std::string path_;
+  std::string part_path_;      // path_ + ".part", written by pass 2
+  bool part_created_ = false;  // the .part exists and is not yet renamed
   std::int64_t from_utc_ns_ = std::numeric_limits<std::int64_t>::min();
   std::int64_t to_utc_ns_ = std::numeric_limits<std::int64_t>::max();
   proto::Hello hello_;

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 
@@ -239,6 +241,75 @@ TEST(EdfExporter, TimeRangeAndGapsFromCsv) {
   ASSERT_EQ(pr[0].size(), 500u);
   EXPECT_DOUBLE_EQ(pr[0][0], 0);  // sample 2000
   EXPECT_DOUBLE_EQ(pr[0][57], 57);
+}
+
+// 1 s of 100 Hz EMG in a CSV: one 1 s data record, so room for 64 annotations.
+std::string one_second_csv(const TempDir& dir) {
+  const auto input = dir.file("short.csv");
+  std::ofstream out(input);
+  out << "time,emg\n";
+  for (int i = 0; i < 100; ++i) out << i / 100.0 << "," << (i % 10) << "\n";
+  return input;
+}
+
+ImportOptions short_options() {
+  ImportOptions o;
+  o.start_utc_ns = 1'800'000'000'000'000'000;
+  return o;
+}
+
+// More annotations than the annotation signals hold: the latest in time are left out, not the
+// last added (the file's own annotations come last).
+TEST(EdfExporter, TooManyAnnotationsDropTheLatestInTime) {
+  TempDir dir;
+  const auto input = one_second_csv(dir), output = dir.file("many.edf");
+  const auto o = short_options();
+  EdfExporter exporter(output);
+  pass(input, o, exporter, true);
+  ASSERT_EQ(exporter.records(), 1);
+  exporter.add_annotation({0.9, -1, "latest"});
+  for (int i = 0; i < 64; ++i) exporter.add_annotation({i / 100.0, -1, "n" + std::to_string(i)});
+  exporter.open();
+  pass(input, o, exporter, false);
+  exporter.finish();
+  ASSERT_EQ(exporter.notes().size(), 1u);
+  EXPECT_NE(exporter.notes()[0].find("65 annotations do not fit 1 data records"), std::string::npos);
+  auto b = EdfFile::open(output);
+  ASSERT_EQ(b->annotations().size(), 64u);
+  for (const auto& a : b->annotations()) EXPECT_NE(a.text, "latest");
+  EXPECT_EQ(b->annotations().back().text, "n63");
+}
+
+// The export is written to "<output>.part" and renamed at the end: until then (and after a
+// failure) the output keeps what it held, and no .part is left behind.
+TEST(EdfExporter, OutputIsReplacedOnlyWhenTheExportIsComplete) {
+  TempDir dir;
+  const auto input = one_second_csv(dir), output = dir.file("out.edf");
+  const auto o = short_options();
+  std::ofstream(output) << "previous export";
+  {
+    EdfExporter exporter(output);
+    pass(input, o, exporter, true);
+    exporter.open();
+    EXPECT_TRUE(std::filesystem::exists(output + ".part"));
+    pass(input, o, exporter, false);
+    EXPECT_EQ(test::read_bytes(output).size(), 15u);  // untouched while writing
+    // destroyed without finish(): a failed export
+  }
+  EXPECT_EQ(test::read_bytes(output).size(), 15u);
+  EXPECT_FALSE(std::filesystem::exists(output + ".part"));
+
+  EdfExporter exporter(output);
+  pass(input, o, exporter, true);
+  exporter.open();
+  pass(input, o, exporter, false);
+  exporter.finish();
+  EXPECT_FALSE(std::filesystem::exists(output + ".part"));
+  struct stat st {};
+  ASSERT_EQ(::stat(output.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto b = EdfFile::open(output);
+  EXPECT_EQ(physical(*b)[0].size(), 100u);
 }
 
 TEST(EdfExporter, NothingToExportIsAnError) {

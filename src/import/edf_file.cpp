@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "import/import_error.hpp"
 
@@ -45,11 +46,20 @@ std::uint64_t file_size_of(const std::string& path) {
   return static_cast<std::uint64_t>(st.st_size);
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
-
 }  // namespace
+
+std::string edflib_disagreement(const EdfSignal& ours, long long edflib_samples_per_record,
+                                long long edflib_dig_min, long long edflib_dig_max) {
+  auto says = [&](const std::string& what, long long our_value, long long their_value) {
+    return what + " of '" + ours.label + "': header parser says " + std::to_string(our_value) +
+           ", EDFlib says " + std::to_string(their_value);
+  };
+  if (edflib_samples_per_record != static_cast<long long>(ours.samples_per_record))
+    return says("samples per record", ours.samples_per_record, edflib_samples_per_record);
+  if (edflib_dig_min != ours.dig_min) return says("digital minimum", ours.dig_min, edflib_dig_min);
+  if (edflib_dig_max != ours.dig_max) return says("digital maximum", ours.dig_max, edflib_dig_max);
+  return "";
+}
 
 EdfFile::EdfFile(std::string path) : path_(std::move(path)) {}
 
@@ -91,7 +101,15 @@ std::unique_ptr<EdfFile> EdfFile::open(const std::string& path) {
     info.samples = static_cast<std::uint64_t>(h.records) * s.samples_per_record;
     f->signals_.push_back(info);
   }
-  if (h.record_ticks > 0) f->records_per_chunk_ = std::max<std::int64_t>(1, kTicksPerSecond / h.record_ticks);
+  if (h.record_ticks > 0) {
+    // About 1 s, but never more than kEdfMaxChunkSamples of a signal (tiny records at a huge rate
+    // would make the whole file one chunk and overflow EDFlib's int sample count).
+    std::int64_t widest = 1;
+    for (const auto i : f->data_signals_)
+      widest = std::max<std::int64_t>(widest, h.signals[i].samples_per_record);
+    f->records_per_chunk_ = std::clamp<std::int64_t>(
+        std::min(kTicksPerSecond / h.record_ticks, kEdfMaxChunkSamples / widest), 1, kEdfMaxChunkSamples);
+  }
   f->start_utc_ns_ = h.start_utc_s * 1'000'000'000;
   if (h.discontinuous) {
     f->scan_discontinuous();
@@ -121,15 +139,10 @@ void EdfFile::open_with_edflib() {
   if (hdr->datarecords_in_file != header_.records)
     disagree("data records", header_.records, hdr->datarecords_in_file);
   for (std::size_t k = 0; k < data_signals_.size(); ++k) {
-    const auto& ours = header_.signals[data_signals_[k]];
     const auto& theirs = hdr->signalparam[k];
-    if (theirs.smp_in_datarecord != static_cast<int>(ours.samples_per_record)) {
-      disagree("samples per record of '" + ours.label + "'", ours.samples_per_record,
-               theirs.smp_in_datarecord);
-    }
-    if (theirs.dig_min != ours.dig_min || theirs.dig_max != ours.dig_max) {
-      disagree("digital maximum of '" + ours.label + "'", ours.dig_max, theirs.dig_max);
-    }
+    const auto problem = edflib_disagreement(header_.signals[data_signals_[k]], theirs.smp_in_datarecord,
+                                             theirs.dig_min, theirs.dig_max);
+    if (!problem.empty()) throw ImportError(path_ + ": " + problem);
   }
   const std::int64_t subsecond = header_.plus ? hdr->starttime_subsecond : 0;
   start_utc_ns_ += subsecond * 100;
@@ -174,6 +187,11 @@ void EdfFile::scan_discontinuous() {
     if (onset < 0) {
       throw ImportError(path_ + ": data record " + std::to_string(r + 1) + " has a negative onset");
     }
+    if (onset > kEdfMaxOnsetTicks) {
+      throw ImportError(path_ + ": data record " + std::to_string(r + 1) + " starts " +
+                        std::to_string(onset / kTicksPerSecond) +
+                        " s after the start, more than 100 years (a corrupt time-keeping TAL?)");
+    }
     if (r > 0 && onset < record_onsets_[static_cast<std::size_t>(r - 1)] + header_.record_ticks) {
       throw ImportError(path_ + ": data record " + std::to_string(r + 1) + " starts at " +
                         std::to_string(static_cast<double>(onset) / kTicksPerSecond) +
@@ -182,7 +200,7 @@ void EdfFile::scan_discontinuous() {
     record_onsets_[static_cast<std::size_t>(r)] = onset;
   }
   const std::int64_t first = record_onsets_.empty() ? 0 : record_onsets_.front();
-  start_utc_ns_ += first * 100;
+  start_utc_ns_ = utc_ns_after(start_utc_ns_, first);
   for (auto& onset : record_onsets_) onset -= first;
   for (auto& a : raw) annotations_.push_back({a.onset_ticks - first, a.duration_ticks, std::move(a.text)});
 }
@@ -230,9 +248,17 @@ bool EdfFile::next(Chunk& chunk) {
     const auto onset = record_onsets_[static_cast<std::size_t>(r)];
     for (std::size_t k = 0; k < ns; ++k) {
       const auto spr = header_.signals[data_signals_[k]].samples_per_record;
-      // Onsets are whole multiples of the sample period in a sane file; round otherwise.
-      chunk.first_index[k] =
-          static_cast<std::uint64_t>(floor_div(onset * spr + header_.record_ticks / 2, header_.record_ticks));
+      // Onsets are whole multiples of the sample period in a sane file; round otherwise. Onset
+      // ticks x samples per record exceed 64 bits for late records (3e16 x 1000): 128-bit
+      // arithmetic (the onset is >= 0, so the division rounds down).
+      __extension__ using Int128 = __int128;
+      const Int128 index = (static_cast<Int128>(onset) * spr + header_.record_ticks / 2) /
+                           static_cast<Int128>(header_.record_ticks);
+      if (index > static_cast<Int128>(std::numeric_limits<std::int64_t>::max())) {
+        throw ImportError(path_ + ": data record " + std::to_string(r + 1) + " of '" + signals_[k].label +
+                          "' starts beyond sample 2^63 (record duration too short for its onset)");
+      }
+      chunk.first_index[k] = static_cast<std::uint64_t>(index);
     }
     read_records_directly(r, 1, chunk);
     return true;

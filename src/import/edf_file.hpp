@@ -24,6 +24,15 @@
 
 namespace spasmwatch::import {
 
+// Where EDFlib's view of a data signal disagrees with our header parser's ("" when they agree):
+// the cross-check open() makes on continuous files (a disagreement is an error, never a silent
+// wrong read).
+[[nodiscard]] std::string edflib_disagreement(const EdfSignal& ours, long long edflib_samples_per_record,
+                                              long long edflib_dig_min, long long edflib_dig_max);
+
+// At most this many samples of one signal in a chunk (unless one data record holds more).
+inline constexpr std::int64_t kEdfMaxChunkSamples = std::int64_t{1} << 20;
+
 class EdfFile final : public SignalSource {
  public:
   // Throws ImportError naming the file and the problem.
@@ -42,7 +51,8 @@ class EdfFile final : public SignalSource {
   bool next(Chunk& chunk) override;
   [[nodiscard]] double progress() const override;
 
-  // Records read per chunk (about 1 s of data, at least one record).
+  // Records read per chunk: about 1 s of data, at most kEdfMaxChunkSamples of any signal, at
+  // least one record.
   [[nodiscard]] std::int64_t records_per_chunk() const { return records_per_chunk_; }
 
  private:

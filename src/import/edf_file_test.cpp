@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "import/import_error.hpp"
@@ -189,6 +190,21 @@ class Discontinuous : public ::testing::Test {
       std::copy(new_onset.begin(), new_onset.end(), p);
     }
   }
+  // Rewrites record `record`'s time-keeping TAL to start at `onset` ("+3000000000"); the TAL may
+  // grow into the zero bytes after it.
+  void set_onset(int record, const std::string& onset) {
+    const EdfHeader h = parse_edf_header(bytes, bytes.size(), "x");
+    const auto& annot = h.signals[1];
+    auto* p = bytes.data() + h.header_bytes + static_cast<std::size_t>(record) * h.record_bytes +
+              annot.offset_in_record;
+    const std::string old_tal = "+" + std::to_string(record) + "\x14\x14";
+    ASSERT_TRUE(std::equal(old_tal.begin(), old_tal.end(), p)) << "record " << record;
+    const std::string tal = onset + "\x14\x14";
+    const std::size_t room = annot.samples_per_record * h.bytes_per_sample;
+    ASSERT_LT(tal.size(), room);
+    ASSERT_TRUE(std::all_of(p + old_tal.size(), p + tal.size() + 1, [](std::uint8_t b) { return b == 0; }));
+    std::copy(tal.begin(), tal.end(), p);
+  }
   TempDir dir;
   TestFile spec;
   std::string continuous = dir.file("c.edf"), discontinuous = dir.file("d.edf");
@@ -229,6 +245,81 @@ TEST_F(Discontinuous, RecordsOutOfOrderAreRefused) {
   test::write_bytes(discontinuous, bytes);
   const auto e = open_error(discontinuous);
   EXPECT_NE(e.find("data record 6 starts at 3"), std::string::npos) << e;
+}
+
+// +99999999999 s (3170 years) used to overflow the sample index (onset x samples per record)
+// and replay reported ~1.8e19 lost samples; an onset beyond 100 years is refused by record.
+TEST_F(Discontinuous, OnsetBeyondAHundredYearsIsRefusedNamingTheRecord) {
+  set_onset(11, "+99999999999");
+  test::write_bytes(discontinuous, bytes);
+  const auto e = open_error(discontinuous);
+  EXPECT_NE(e.find("data record 12"), std::string::npos) << e;
+  EXPECT_NE(e.find("100 years"), std::string::npos) << e;
+}
+
+// 95 years at 1000 Hz: onset ticks x samples per record is 3e19, beyond int64; the index is
+// still exact (3e12).
+TEST_F(Discontinuous, LateRecordGetsAnExactSampleIndex) {
+  spec.signals[0].samples_per_record = 1000;
+  ASSERT_TRUE(test::write_edf(continuous, spec));
+  bytes = test::read_bytes(continuous);
+  test::patch(bytes, 192, "EDF+D", 44);
+  set_onset(11, "+3000000000");
+  test::write_bytes(discontinuous, bytes);
+  auto d = EdfFile::open(discontinuous);
+  const auto b = read_all(*d);
+  ASSERT_EQ(b.values[0].size(), 12000u);
+  EXPECT_EQ(b.indices[0][10999], 10999u);
+  EXPECT_EQ(b.indices[0][11000], 3'000'000'000'000u);
+}
+
+// A tiny record duration (10 us, 100 samples: 10 MHz) once made one chunk of 1e5 records,
+// the whole file here; a chunk holds at most 2^20 samples of a signal.
+TEST(EdfFile, ChunksHoldAtMostAMillionSamplesPerSignal) {
+  TempDir dir;
+  const auto path = dir.file("fast.edf");
+  TestFile spec;
+  spec.records = 20000;
+  ASSERT_TRUE(test::write_edf(path, spec));
+  auto bytes = test::read_bytes(path);
+  // EDFlib writes EDF+ only: made plain EDF (read through EDFlib; its annotation signal becomes
+  // a second data signal), with 10 us records.
+  test::patch(bytes, 192, "", 44);
+  test::patch(bytes, 244, "0.00001", 8);
+  test::write_bytes(path, bytes);
+  auto f = EdfFile::open(path);
+  EXPECT_GE(f->records_per_chunk(), 1);
+  EXPECT_LE(f->records_per_chunk() * 100, 1 << 20);
+  Chunk chunk;
+  std::uint64_t total = 0;
+  std::size_t largest = 0;
+  while (f->next(chunk)) {
+    ASSERT_EQ(chunk.first_index[0], total);
+    ASSERT_EQ(chunk.values[0].front(), spec.signals[0].value(static_cast<std::int64_t>(total)));
+    largest = std::max(largest, chunk.values[0].size());
+    total += chunk.values[0].size();
+  }
+  EXPECT_EQ(total, 2'000'000u);
+  EXPECT_LE(largest, std::size_t{1} << 20);
+}
+
+TEST(EdfFile, EdflibDisagreementNamesTheField) {
+  EdfSignal ours;
+  ours.label = "EMG";
+  ours.samples_per_record = 100;
+  ours.dig_min = -32768;
+  ours.dig_max = 32767;
+  EXPECT_EQ(edflib_disagreement(ours, 100, -32768, 32767), "");
+  const auto min = edflib_disagreement(ours, 100, -32767, 32767);
+  EXPECT_NE(min.find("digital minimum of 'EMG': header parser says -32768, EDFlib says -32767"),
+            std::string::npos)
+      << min;
+  const auto max = edflib_disagreement(ours, 100, -32768, 32766);
+  EXPECT_NE(max.find("digital maximum of 'EMG': header parser says 32767, EDFlib says 32766"),
+            std::string::npos)
+      << max;
+  EXPECT_NE(edflib_disagreement(ours, 50, -32768, 32767).find("samples per record of 'EMG'"),
+            std::string::npos);
 }
 
 TEST(EdfFile, EdflibRefusalIsExplained) {

@@ -280,7 +280,8 @@ bool parse_tal_time(std::string_view text, bool sign_required, std::int64_t& tic
   const auto dot = text.find('.');
   const auto whole = text.substr(0, dot);
   const auto frac = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
-  if (whole.empty() || whole.size() > 12) return false;
+  // 11 digits: 99999999999 s is 1e18 ticks; 12 would overflow int64 (9.2e18).
+  if (whole.empty() || whole.size() > 11) return false;
   if (dot != std::string_view::npos && frac.empty()) return false;
   std::int64_t value = 0;
   for (const char c : whole) {

@@ -20,6 +20,10 @@ namespace spasmwatch::import {
 inline constexpr std::int64_t kTicksPerSecond = 10'000'000;  // 100 ns ticks, as EDFlib
 inline constexpr std::size_t kEdfMaxSignals = 640;           // EDFlib's limit
 inline constexpr std::size_t kEdfMaxRecordBytes = 15 * 1024 * 1024;
+// Record onsets and annotation times are refused beyond this (100 years of 365.25 days): far
+// enough for any recording, near enough that ticks x samples per record and ticks x 100 (ns)
+// plus a start time stay inside 64 bits when computed with overflow checks.
+inline constexpr std::int64_t kEdfMaxOnsetTicks = 3'155'760'000 * kTicksPerSecond;
 
 struct EdfSignal {
   std::string label;  // trailing spaces removed
@@ -79,7 +83,8 @@ struct EdfAnnotation {
 std::int64_t parse_tals(std::span<const std::uint8_t> bytes, std::vector<EdfAnnotation>& out,
                         const std::string& name, std::int64_t record);
 
-// "+12.3456789" / "-0.5" / "600" (TAL onset and duration syntax) to ticks; false when malformed.
+// "+12.3456789" / "-0.5" / "600" (TAL onset and duration syntax) to ticks; false when malformed
+// or longer than 11 integer digits (12 would overflow 64-bit ticks).
 [[nodiscard]] bool parse_tal_time(std::string_view text, bool sign_required, std::int64_t& ticks);
 
 }  // namespace spasmwatch::import

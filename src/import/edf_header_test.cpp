@@ -183,6 +183,15 @@ TEST(TalTime, ParsesSignedDecimalsExactly) {
   EXPECT_FALSE(parse_tal_time("+9999999999999", true, t));
 }
 
+// 12 digits times 10^7 ticks would overflow int64: at most 11 (about 3170 years) are read.
+TEST(TalTime, TwelveDigitSecondsAreRefusedNotOverflowed) {
+  std::int64_t t = 0;
+  EXPECT_FALSE(parse_tal_time("+999999999999", true, t));
+  EXPECT_FALSE(parse_tal_time("-999999999999.9", true, t));
+  ASSERT_TRUE(parse_tal_time("+99999999999.9999999", true, t));
+  EXPECT_EQ(t, 999'999'999'999'999'999);
+}
+
 std::vector<std::uint8_t> bytes_of(std::string_view text) {
   return {text.begin(), text.end()};
 }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -10,6 +11,7 @@
 
 #include "common/body_site.hpp"
 #include "import/edf_file.hpp"
+#include "import/edf_header.hpp"
 #include "import/import_error.hpp"
 
 namespace spasmwatch::import {
@@ -20,6 +22,10 @@ constexpr double kWindowS = 0.25;     // longest sample block handed out per str
 constexpr int kMaxEmgChannels = 8;    // what the detector takes from one stream
 constexpr double kMinEmgRateHz = 50;  // below this, surface EMG carries nothing useful
 constexpr double kMinAccRateHz = 10;  // dsp::AccProcessor's lower limit
+// Any imported rate: below 1 mHz times are absurd (1e-300 Hz gives infinite ones), above 1 MHz
+// no wearable samples (a 1e-7 s EDF record gave 2e10 Hz).
+constexpr double kMinRateHz = 0.001;
+constexpr double kMaxRateHz = 1e6;
 constexpr std::uint8_t kRecordingMagic[] = {0x89, 'S', 'W', 'R', '\r', '\n', 0x1A, '\n'};
 
 std::string lower(std::string_view text) {
@@ -63,6 +69,12 @@ std::string stem_of(const std::string& path) {
   const auto dot = name.find_last_of('.');
   if (dot != std::string::npos && dot > 0) name.resize(dot);
   return name.empty() ? "import" : name;
+}
+
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
 }
 
 std::string join_labels(const std::vector<SignalInfo>& signals) {
@@ -218,6 +230,14 @@ void ImportedFile::plan(const ImportOptions& options, const std::string& file_na
 
   std::vector<bool> used(signals.size(), false);
   auto add_streams = [&](const std::vector<std::size_t>& chosen, bool is_emg) {
+    for (const auto i : chosen) {
+      const double rate = signals[i].rate_hz;
+      if (!(rate >= kMinRateHz && rate <= kMaxRateHz)) {
+        fail("signal " + std::to_string(signals[i].index) + " '" + signals[i].label + "': sample rate " +
+             number(rate) + " Hz is outside " + number(kMinRateHz) + ".." + number(kMaxRateHz) +
+             " Hz (a wrong record duration or rate?)");
+      }
+    }
     // Group by rate, keeping the order given; the first group is the one the detector uses.
     std::vector<std::vector<std::size_t>> groups;
     for (const auto i : chosen) {
@@ -333,6 +353,22 @@ void ImportedFile::plan(const ImportOptions& options, const std::string& file_na
                      " has no start time: taken from the file's modification time (give --start)");
   }
   if (start_utc_ns_ <= 0) fail("start time before 1970 (give --start)");
+  // Annotation times become UTC nanoseconds downstream (replay, export): refuse absurd ones here
+  // (an 11-digit EDF+ onset is 3170 years) rather than overflow there.
+  for (const auto& a : source_->annotations()) {
+    const std::string which = "annotation '" + a.text.substr(0, 40) + "'";
+    if (a.onset_ticks > kEdfMaxOnsetTicks || a.onset_ticks < -kEdfMaxOnsetTicks ||
+        a.duration_ticks > kEdfMaxOnsetTicks) {
+      fail(which + " at " + std::to_string(a.onset_ticks / kTicksPerSecond) + " s lasting " +
+           std::to_string(a.duration_ticks / kTicksPerSecond) +
+           " s reaches more than 100 years from the start (a corrupt annotation?)");
+    }
+    try {
+      (void)utc_ns_after(start_utc_ns_, a.onset_ticks + std::max<std::int64_t>(a.duration_ticks, 0));
+    } catch (const ImportError& e) {
+      fail(which + ": " + e.what() + " (give another --start)");
+    }
+  }
 }
 
 bool ImportedFile::next(protocol::FrameEvent& event) {
@@ -415,8 +451,12 @@ bool ImportedFile::next(protocol::FrameEvent& event) {
       }
       s.position = end;
       samples_ += time_points * channels;
-      const double last_s = static_cast<double>(first_index + time_points - 1) / s.rate_hz;
-      event.host_time_ns = start_utc_ns_ + std::llround(last_s * 1e9);
+      const double last_ns = static_cast<double>(first_index + time_points - 1) / s.rate_hz * 1e9;
+      if (!(last_ns < 9e18) ||
+          __builtin_add_overflow(start_utc_ns_, std::llround(last_ns), &event.host_time_ns)) {
+        throw ImportError(name_ + ": sample " + std::to_string(first_index + time_points - 1) +
+                          " is too far from the start for 64-bit times");
+      }
       event.message = &message_;
       return true;
     }

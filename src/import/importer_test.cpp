@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
+#include <sstream>
 
 #include "detect/device_pipeline.hpp"
+#include "import/edf_header.hpp"
 #include "import/import_error.hpp"
 #include "import/import_test_support.hpp"
 #include "ingest/stream_assembler.hpp"
@@ -269,6 +272,94 @@ TEST(Importer, CsvWithoutHeaderMapsByIndex) {
   EXPECT_EQ(f->hello().streams(0).channels_size(), 2);
   const auto r = replay(*f);
   EXPECT_EQ(stream_samples(r.stats, "emg"), 800u);
+}
+
+// A source with one EMG signal of `rate_hz` and the given annotations, no samples.
+class FakeSource final : public SignalSource {
+ public:
+  FakeSource(double rate_hz, std::vector<Annotation> annotations) : annotations_(std::move(annotations)) {
+    SignalInfo s;
+    s.label = "EMG";
+    s.unit = "uV";
+    s.rate_hz = rate_hz;
+    signals_.push_back(s);
+  }
+  [[nodiscard]] const std::vector<SignalInfo>& signals() const override { return signals_; }
+  [[nodiscard]] const std::vector<Annotation>& annotations() const override { return annotations_; }
+  [[nodiscard]] std::int64_t start_utc_ns() const override { return 1'800'000'000'000'000'000; }
+  [[nodiscard]] std::string format_name() const override { return "fake"; }
+  [[nodiscard]] std::string identity() const override { return "fake"; }
+  void select(const std::vector<bool>&) override {}
+  bool next(Chunk&) override { return false; }
+  [[nodiscard]] double progress() const override { return 1; }
+
+ private:
+  std::vector<SignalInfo> signals_;
+  std::vector<Annotation> annotations_;
+};
+
+std::string source_error(double rate_hz, std::vector<Annotation> annotations = {}) {
+  try {
+    (void)ImportedFile::from_source(std::make_unique<FakeSource>(rate_hz, std::move(annotations)), "f.edf",
+                                    {});
+  } catch (const ImportError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A record duration of 1e-7 s made a 1 GHz stream; a BioSPPy rate of 1e-300 Hz infinite times.
+TEST(Importer, RatesOutsideAMillihertzToAMegahertzAreRefused) {
+  EXPECT_EQ(source_error(0.001), "");
+  EXPECT_EQ(source_error(1e6), "");
+  const auto slow = source_error(0.0009);
+  EXPECT_NE(slow.find("f.edf: signal 0 'EMG': sample rate 0.0009 Hz is outside 0.001..1e+06 Hz"),
+            std::string::npos)
+      << slow;
+  EXPECT_NE(source_error(1.1e6).find("sample rate 1.1e+06 Hz"), std::string::npos);
+
+  auto text = std::make_unique<CsvSource>(
+      std::make_unique<std::istringstream>("# Simple Text Format\n# Sampling Rate (Hz):= 1e-300\n"
+                                           "# Units:= mV\n# Labels:= EMG\n1.5\n2.5\n"),
+      "bio.txt", CsvOptions{});
+  ImportOptions o;
+  o.start_utc_ns = 1'800'000'000'000'000'000;
+  try {
+    (void)ImportedFile::from_source(std::move(text), "bio.txt", o);
+    ADD_FAILURE() << "1e-300 Hz accepted";
+  } catch (const ImportError& e) {
+    EXPECT_NE(std::string(e.what()).find("sample rate 1e-300 Hz"), std::string::npos) << e.what();
+  }
+
+  // EDF+D (our own reader) with 1e-7 s records of 100 samples: 1e9 Hz.
+  TempDir dir;
+  const auto path = dir.file("tiny.edf");
+  TestFile spec;
+  spec.records = 3;
+  ASSERT_TRUE(test::write_edf(path, spec));
+  auto bytes = test::read_bytes(path);
+  test::patch(bytes, 192, "EDF+D", 44);
+  test::patch(bytes, 244, "1e-7", 8);
+  test::write_bytes(path, bytes);
+  const auto e = open_error(path, {});
+  EXPECT_NE(e.find("signal 0 'EMG': sample rate 1e+09 Hz is outside"), std::string::npos) << e;
+}
+
+TEST(Importer, TickConversionsAreOverflowChecked) {
+  EXPECT_EQ(utc_ns_after(5, 3), 305);
+  EXPECT_EQ(utc_ns_after(1'800'000'000'000'000'000, -kTicksPerSecond), 1'799'999'999'000'000'000);
+  EXPECT_THROW((void)utc_ns_after(0, std::numeric_limits<std::int64_t>::max() / 50), ImportError);
+  EXPECT_THROW((void)utc_ns_after(std::numeric_limits<std::int64_t>::max() - 10, 1), ImportError);
+}
+
+// EDF+ TAL onsets of up to 11 digits (3170 years) are ticks that overflow as nanoseconds.
+TEST(Importer, AnnotationsBeyondAHundredYearsAreRefusedNamingThem) {
+  const std::int64_t century = 3'155'760'000 * kTicksPerSecond;
+  EXPECT_EQ(source_error(1000, {{century, -1, "late"}, {-century, century, "early"}}), "");
+  const auto e = source_error(1000, {{999'999'999'990'000'000, -1, "far"}});
+  EXPECT_NE(e.find("f.edf: annotation 'far'"), std::string::npos) << e;
+  EXPECT_NE(e.find("100 years"), std::string::npos) << e;
+  EXPECT_NE(source_error(1000, {{0, century + 1, "long"}}).find("annotation 'long'"), std::string::npos);
 }
 
 }  // namespace

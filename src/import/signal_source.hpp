@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "import/import_error.hpp"
+
 namespace spasmwatch::import {
 
 struct SignalInfo {
@@ -27,6 +29,19 @@ struct Annotation {
   std::int64_t duration_ticks = -1;  // -1: none
   std::string text;                  // UTF-8
 };
+
+// The UTC (ns) of `ticks` (100 ns) after `start_utc_ns`, overflow-checked: throws ImportError
+// when it does not fit 64 bits (sources keep times within 100 years, so only a corrupt file or
+// an absurd --start gets there).
+[[nodiscard]] inline std::int64_t utc_ns_after(std::int64_t start_utc_ns, std::int64_t ticks) {
+  std::int64_t ns = 0, utc_ns = 0;
+  if (__builtin_mul_overflow(ticks, std::int64_t{100}, &ns) ||
+      __builtin_add_overflow(start_utc_ns, ns, &utc_ns)) {
+    throw ImportError("time " + std::to_string(ticks / 10'000'000) + " s after " +
+                      std::to_string(start_utc_ns / 1'000'000'000) + " s since 1970 is out of range");
+  }
+  return utc_ns;
+}
 
 // One piece of the file: for each signal, digital values starting at its own sample index
 // (indices count samples from the file's start at the signal's rate; a jump is a gap).
