@@ -129,6 +129,7 @@ struct Daemon::DeviceState {
   std::uint64_t final_events = 0;
   // From the last Hello: what the store keys gaps and quality by.
   std::string device_id;
+  bool retired = false;  // removed by a reload
   // Signal quality of the current minute: totals at its start, and which minute it is.
   std::int64_t quality_minute_ns = 0;
   std::uint64_t lost_at_minute_start = 0;
@@ -390,20 +391,23 @@ Daemon::DeviceState& Daemon::device_named(const std::string& name) {
   auto it = devices_.find(name);
   if (it != devices_.end()) return *it->second;
   auto state = std::make_unique<DeviceState>(name, *this);
-  if (config_.record) {
-    state->recording_path = recording_path(config_.record_dir, name, clock_.utc_ns());
-    record::RecordingInfo info;
-    info.device_name = name;
-    info.created_utc_ns = clock_.utc_ns();
-    info.software = "spasmwatchd " SPASMWATCH_VERSION;
-    try {
-      state->recorder = record::RecordingWriter::create(state->recording_path, info);
-      spdlog::info("{}: recording to {}", name, state->recording_path);
-    } catch (const record::RecordingError& e) {
-      spdlog::error("{}: not recording: {}", name, e.what());
-    }
-  }
+  start_recording(*state);
   return *devices_.emplace(name, std::move(state)).first->second;
+}
+
+void Daemon::start_recording(DeviceState& state) {
+  if (!config_.record) return;
+  state.recording_path = recording_path(config_.record_dir, state.name, clock_.utc_ns());
+  record::RecordingInfo info;
+  info.device_name = state.name;
+  info.created_utc_ns = clock_.utc_ns();
+  info.software = "spasmwatchd " SPASMWATCH_VERSION;
+  try {
+    state.recorder = record::RecordingWriter::create(state.recording_path, info);
+    spdlog::info("{}: recording to {}", state.name, state.recording_path);
+  } catch (const record::RecordingError& e) {
+    spdlog::error("{}: not recording: {}", state.name, e.what());
+  }
 }
 
 void Daemon::start() {
@@ -463,6 +467,8 @@ void Daemon::start() {
 
 void Daemon::open_device(const DeviceConfig& d) {
   DeviceState& state = device_named(d.name);
+  if (!state.recorder && state.retired) start_recording(state);  // back after a reload removed it
+  state.retired = false;
   auto connection = std::make_shared<Connection>(*this, &state);
   if (d.transport == DeviceTransport::serial) {
     connection->attach_link(io::make_serial_link(io_, d.serial, *connection, clock_));
@@ -494,6 +500,19 @@ std::string Daemon::reload_devices(const std::vector<DeviceConfig>& devices) {
     }
     it->second.second->retire();
     std::erase(connections_, it->second.second);
+    // Its recording is complete: synced and closed (a later reload that brings the device back
+    // starts a new file). Its statistics stay in the status.
+    DeviceState& device = *devices_.at(it->first);
+    device.retired = true;
+    if (device.recorder) {
+      try {
+        device.recorder->sync();
+      } catch (const record::RecordingError& e) {
+        spdlog::error("{}: {}", it->first, e.what());
+      }
+      device.recorder.reset();
+      spdlog::info("{}: recording {} closed", it->first, device.recording_path);
+    }
     closed.push_back(it->first);
     it = configured_.erase(it);
   }

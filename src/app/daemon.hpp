@@ -101,6 +101,7 @@ class Daemon {
   void on_flush_timer();
   void remove_connection(Connection* connection);
   void open_device(const DeviceConfig& device);
+  void start_recording(DeviceState& device);
   void start_api();
   void publish(const proto::Event& event);
   void refresh_snapshot();

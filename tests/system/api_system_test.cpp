@@ -306,9 +306,11 @@ TEST_F(ApiSystemTest, SigkillTwentyTimesLosesNothingAcknowledged) {
   (void)sim.wait(10s);
 }
 
-void write_config(const std::string& file, const std::vector<std::pair<std::string, std::string>>& devices) {
+void write_config(const std::string& file, const std::vector<std::pair<std::string, std::string>>& devices,
+                  const std::string& record_dir = "") {
   std::ofstream out(file, std::ios::trunc);
-  out << "record = false\nstore = false\nstatus_interval_s = 0\n";
+  out << (record_dir.empty() ? "record = false\n" : "record_dir = \"" + record_dir + "\"\n");
+  out << "store = false\nstatus_interval_s = 0\n";
   for (const auto& [name, link] : devices) out << "\n[[devices]]\nname = \"" << name << "\"\nserial = \"" << link << "\"\n";
 }
 
@@ -322,13 +324,13 @@ TEST_F(ApiSystemTest, SighupReloadsDevicesWithoutDisturbingOthers) {
   ASSERT_TRUE(testing::wait_for_path(link_a, 10s));
   ASSERT_TRUE(testing::wait_for_path(link_b, 10s));
   const std::string config = path("spasmwatchd.toml");
-  write_config(config, {{"a", link_a}});
+  write_config(config, {{"a", link_a}}, path("rec"));
   Process daemon({SW_DAEMON, "--config", config, "--api-socket", path("api.sock"), "--api-listen", "none"},
                  path("daemon"));
   ASSERT_TRUE(wait_for_api(daemon, 15s)) << daemon.err();
   ASSERT_TRUE(wait_for_status([](const proto::ApiStatus& s) { return emg_samples(s, "a") > 0; }, 15s)) << daemon.err();
 
-  write_config(config, {{"a", link_a}, {"b", link_b}});
+  write_config(config, {{"a", link_a}, {"b", link_b}}, path("rec"));
   daemon.signal(SIGHUP);
   ASSERT_TRUE(wait_for_status([](const proto::ApiStatus& s) { return emg_samples(s, "b") > 0; }, 15s)) << daemon.err();
   auto s = status();
@@ -344,11 +346,16 @@ TEST_F(ApiSystemTest, SighupReloadsDevicesWithoutDisturbingOthers) {
   EXPECT_EQ(status().reloads(), 1u);
   EXPECT_NE(daemon.err().find("devices unchanged"), std::string::npos) << daemon.err();
 
-  write_config(config, {{"b", link_b}});
+  write_config(config, {{"b", link_b}}, path("rec"));
   daemon.signal(SIGHUP);
   ASSERT_TRUE(wait_for_status([](const proto::ApiStatus& st) { return st.reloads() == 2; }, 10s));
   s = status();
   EXPECT_EQ(s.ingest().devices().at("a").disconnections(), 1u) << "a closed";
+  const std::string log = daemon.err();
+  EXPECT_NE(log.find("a: recording " + path("rec") + "/a-"), std::string::npos) << log;
+  EXPECT_NE(log.find(".swr closed"), std::string::npos) << "a's recording is closed: " << log;
+  EXPECT_NE(log.find("b: recording to"), std::string::npos) << log;
+  EXPECT_EQ(log.find("b: recording to"), log.rfind("b: recording to")) << "b's recording untouched: " << log;
   EXPECT_GE(emg_samples(s, "a"), a_before);
   EXPECT_EQ(s.ingest().devices().at("b").connections(), 1u) << "b untouched";
   EXPECT_EQ(s.ingest().devices().at("b").disconnections(), 0u);
