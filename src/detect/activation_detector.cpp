@@ -813,7 +813,11 @@ void ActivationDetector::end_activation() {
   if (ctx == proto::ACTIVE && duration_s < config_.twitch_max_s && !above_task) score -= 1.5;
   if (ctx == proto::ASLEEP) score += 0.5;
   // A still body and a muscle that fires anyway: the typical spasm at rest.
-  if (ctx != proto::ACTIVE && movement_pre_at_onset_ < 0.03 && movement_excess < 0.02) score += 0.5;
+  // Not awake inside a task the burst does not stand out of: there the muscle fires for the task.
+  // (Asleep there is no task: busy muscle at night is cramps and twitches.)
+  const bool task_burst = within_task && ctx != proto::ASLEEP;
+  if (ctx != proto::ACTIVE && !task_burst && movement_pre_at_onset_ < 0.03 && movement_excess < 0.02)
+    score += 0.5;
   if (rhythmic) score -= 3.0;
   if (!shaped && !outlasts_gait && duration_s >= 0.5 && fill < config_.min_fill)
     score -= fill < 0.4 ? 4.0 : 2.5;
@@ -830,15 +834,21 @@ void ActivationDetector::end_activation() {
   // A short burst while the limb is already moving is most likely part of that movement (the
   // first steps of a walk, before the rhythm of the steps is established), unless it stands out
   // of the task's bursts.
-  if (!clonus && !above_task && duration_s < config_.twitch_max_s &&
+  // Lying, the same holds for any burst shorter than a cramp: the body is already turning over
+  // (nobody walks lying down), and the burst is this muscle's part in the roll.
+  const bool rolling = posture_at_onset_ == proto::LYING && duration_s < config_.cramp_min_s;
+  if (!clonus && !above_task && (duration_s < config_.twitch_max_s || rolling) &&
       acc_before_onset_g_ >= config_.active_movement_g) {
     score -= 3.0;
   }
   // Inside a run of voluntary activity a burst no stronger than the task's own bursts is part of
   // the task, unless it is a sustained contraction far longer than the task's bursts.
+  // It must also be at least as strong as the task's typical burst (outlast_min_level): dense
+  // keystrokes running together hold the muscle at a level below a single keystroke's peak, a
+  // spasm is a strong contraction (the same test as for gait, where the step bursts set the level).
   const bool outlasts_task =
       duration_s >= std::max(config_.outlast_min_s, config_.outlast_factor * burst_length_at_onset_s_) &&
-      fill >= config_.outlast_fill;
+      fill >= config_.outlast_fill && snr >= config_.outlast_min_level * burst_level_at_onset_;
   if (within_task && !outlasts_task && !outlasts_gait) score -= 2.5;
   if (tail) score -= 5.0;
   const double mean_uv = sum_ticks_ > 0 ? sum_uv_ / static_cast<double>(sum_ticks_) : 0;

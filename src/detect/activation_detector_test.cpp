@@ -111,8 +111,8 @@ struct Drive {
   std::gamma_distribution<float> noise{20.0f, 9.0f / 20.0f};
   std::uint64_t tick = 0;
   proto::Posture posture = proto::SITTING;
-  explicit Drive(proto::BodySite site = proto::CALF)
-      : detector(config, site, 2, [this](const proto::Event& e) {
+  explicit Drive(proto::BodySite site = proto::CALF, const DetectorConfig& settings = {})
+      : config(settings), detector(config, site, 2, [this](const proto::Event& e) {
           if (e.state() == proto::FINAL) finals.push_back(e);
         }) {}
   // `level(t)` in µV RMS, `movement(t)` in g, for `seconds` from the current time.
@@ -176,6 +176,45 @@ TEST(ActivationDetector, SpasmInsideKeystrokeBurstsStartsAtItsOwnOnset) {
   EXPECT_NEAR(d.finals[0].device_start_s(), 15.0, 0.05);
   EXPECT_NEAR(d.finals[0].duration_s(), 2.0, 0.2);  // the keystrokes after it are not part of it
   EXPECT_EQ(d.finals[0].type(), proto::SPASM);
+}
+
+TEST(ActivationDetector, HeldLevelWeakerThanTheTaskBurstsIsNotASpasm) {
+  // Keystrokes (60 µV, 80 ms, every 0.15-0.35 s) from 5 to 14 s; at 15 s the muscle holds
+  // 25 µV for 3 s (keys held down, a wrist held up): sustained and long against the keystrokes,
+  // but weaker than one. Not a spasm; with outlast_min_level 0 (the old rule) it was one.
+  std::vector<double> keys;
+  std::mt19937 key_rng(3);
+  std::uniform_real_distribution<double> interval(0.15, 0.35);
+  for (double t = 5; t < 14; t += interval(key_rng)) keys.push_back(t);
+  auto level = [&keys](double t) {
+    const auto next = std::upper_bound(keys.begin(), keys.end(), t);
+    const bool key = next != keys.begin() && t - *(next - 1) < 0.08;
+    return std::max(key ? 60.0 : 0.0, ramp(t, 15, 18, 25));
+  };
+  auto still = [](double) { return 0.005; };
+  Drive d(proto::FOREARM);
+  d.run(25, level, still);
+  EXPECT_TRUE(d.finals.empty()) << d.finals.size();
+  DetectorConfig old_rule;
+  old_rule.outlast_min_level = 0;
+  Drive before(proto::FOREARM, old_rule);
+  before.run(25, level, still);
+  EXPECT_EQ(before.finals.size(), 1u);
+}
+
+TEST(ActivationDetector, BurstWhileAlreadyRollingOverInBedIsPartOfIt) {
+  // Lying: the body turns over (0.25 g from 9.7 s to 12 s) and the muscle fires 1.2 s from 10 s
+  // (rising slowly, as in a movement). Part of the roll, not a spasm; the same burst with the body
+  // still is one.
+  auto burst = [](double t) { return ramp(t, 10, 11.2, 60); };
+  Drive rolling;
+  rolling.posture = proto::LYING;
+  rolling.run(20, burst, [](double t) { return t >= 9.7 && t < 12 ? 0.25 : 0.004; });
+  EXPECT_TRUE(rolling.finals.empty()) << rolling.finals.size();
+  Drive still;
+  still.posture = proto::LYING;
+  still.run(20, burst, [](double) { return 0.004; });
+  EXPECT_EQ(still.finals.size(), 1u);
 }
 
 TEST(ActivationDetector, FadingTailOfACrampIsNotASecondEvent) {

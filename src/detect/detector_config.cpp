@@ -17,7 +17,7 @@ struct Option {
 };
 
 // Every numeric threshold, with the range a value must fall in to make sense.
-constexpr std::array<Option, 58> kOptions{{
+constexpr std::array<Option, 59> kOptions{{
     {"split_factor", &DetectorConfig::split_factor, 1.5, 1e9},
     {"split_memory_s", &DetectorConfig::split_memory_s, 0.05, 3600},
     {"trim_lead_fraction", &DetectorConfig::trim_lead_fraction, 0, 1},
@@ -73,6 +73,7 @@ constexpr std::array<Option, 58> kOptions{{
     {"outlast_min_s", &DetectorConfig::outlast_min_s, 0, 3600},
     {"outlast_factor", &DetectorConfig::outlast_factor, 0, 1000},
     {"outlast_fill", &DetectorConfig::outlast_fill, 0, 1},
+    {"outlast_min_level", &DetectorConfig::outlast_min_level, 0, 1000},
     {"task_burst_max_s", &DetectorConfig::task_burst_max_s, 0.01, 3600},
     {"task_burst_rate_hz", &DetectorConfig::task_burst_rate_hz, 0, 100},
     {"task_snr_factor", &DetectorConfig::task_snr_factor, 0, 100},

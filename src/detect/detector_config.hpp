@@ -76,7 +76,7 @@ struct DetectorConfig {
   double gait_outlast_min_s = 1;      // walking: a contraction as strong as the step bursts,
   double gait_outlast_factor = 3;     // lasting this long and this many step-burst lengths with
   double gait_outlast_fill = 0.5;     // this fill, is sustained (a step burst merged into it)
-  double onset_jolt_g = 0.009;        // movement rising more than this x sqrt(SNR) in the first
+  double onset_jolt_g = 0.0075;       // movement rising more than this x sqrt(SNR) in the first
                                       // 0.5 s of an activation (over its mean in the 0.5 s
                                       // before) is the body moving, not a spasm's jolt
   double task_burst_rate_hz = 0.5;    // bursts starting this often (10 s average) ...
@@ -86,7 +86,9 @@ struct DetectorConfig {
                                       // times, ...
   double outlast_min_s = 2;           // ... or outlast: sustained (fill >= outlast_fill) for at
   double outlast_factor = 4;          // least this long and this many times the task's typical
-  double outlast_fill = 0.8;          // burst length
+  double outlast_fill = 0.8;          // burst length, ...
+  double outlast_min_level = 1;       // ... and at least this many times as strong as its typical
+                                      // burst (a weaker held level is keystrokes run together)
   double task_burst_max_s = 2;        // longer bursts are sustained contractions (perhaps the
                                       // spasm itself), not the task's: they do not set its level
 };

@@ -36,6 +36,7 @@ TEST(DetectorOptions, EveryVoluntaryActivityRuleIsConfigurableByName) {
       {"trim_lead_s", &DetectorConfig::trim_lead_s, 0.5},
       {"gait_min_g", &DetectorConfig::gait_min_g, 0.1},
       {"gait_min_correlation", &DetectorConfig::gait_min_correlation, 0.6},
+      {"outlast_min_level", &DetectorConfig::outlast_min_level, 1.5},
   };
   for (const auto& r : rules) {
     set_detector_option(c, r.name, r.value);
