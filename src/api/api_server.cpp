@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "api/api_request.hpp"
 #include "common/proto_json.hpp"
 #include "store/validation.hpp"
 
@@ -164,15 +165,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                                           std::to_string(server_.options.max_connections) + "); try again later"),
                   false);
     }
-    Request request;
-    request.method = req.method();
-    request.target = std::string_view(req.target().data(), req.target().size());
-    request.body = req.body();
-    const auto auth = req[http::field::authorization];
-    request.authorization = std::string_view(auth.data(), auth.size());
-    const auto type = req[http::field::content_type];
-    request.content_type = std::string_view(type.data(), type.size());
-    request.needs_token = needs_token_;
+    const Request request = view_of(req, needs_token_);
     Response response = req.method() == http::verb::unknown
                             ? error_response(405, "unknown method " + store::printable(std::string_view(req.method_string().data(), req.method_string().size())))
                             : server_.handler.handle(request);

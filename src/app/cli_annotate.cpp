@@ -163,14 +163,6 @@ int AnnotateCommand::run(const Clock& clock) const {
       if (text_.empty()) throw InputError("--text", "a note needs --text");
     }
     store::validate_annotation(a);  // here, so that errors name this command's options
-  } catch (const InputError& e) {
-    std::cerr << "spasmwatch annotate: " << e.what() << "\n";
-    return kExitBadInput;
-  } catch (const store::ValidationError& e) {
-    std::cerr << "spasmwatch annotate: " << option_for(e.field()) << ": " << e.what() << "\n";
-    return kExitBadInput;
-  }
-  try {
     const auto source = open_data_source({db_, api_socket_, true}, clock);
     std::cout << source->add_annotation(a) << "\n";
     return kExitOk;

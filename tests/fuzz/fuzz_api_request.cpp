@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/api_handler.hpp"
+#include "api/api_request.hpp"
 #include "common/proto_json.hpp"
 #include "store/store_writer.hpp"
 
@@ -68,16 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t used = parser.put(boost::asio::buffer(data, size), ec);
   if (!ec && !parser.is_done()) parser.put_eof(ec);
   if (ec || !parser.is_done() || used > size) return 0;
-  const auto& req = parser.get();
-  api::Request request;
-  request.method = req.method();
-  request.target = std::string_view(req.target().data(), req.target().size());
-  request.body = req.body();
-  const auto auth = req[http::field::authorization];
-  request.authorization = std::string_view(auth.data(), auth.size());
-  const auto type = req[http::field::content_type];
-  request.content_type = std::string_view(type.data(), type.size());
-  request.needs_token = size > 0 && (data[0] & 1) != 0;
+  const api::Request request = api::view_of(parser.get(), size > 0 && (data[0] & 1) != 0);
   const auto response = world.handler->handle(request);
   if (response.status < 200 || response.status > 599) __builtin_trap();
   if (response.status >= 400) {
