@@ -90,6 +90,9 @@ CaseResult run_case(const EvalCase& c, const detect::DetectorConfig& config) {
   result.config = c;
   std::vector<detect::LabelledEvent> detected;
   detect::DevicePipeline pipeline("eval", config, [&](const proto::Event& e) {
+    if (c.keep_evidence && e.duration_s() > 0 && e.state() != proto::PROVISIONAL) {
+      result.judged.push_back({e, pipeline.evidence()});
+    }
     if (e.state() == proto::RETRACTED && e.duration_s() > 0) result.rejected.push_back(e);
     if (e.state() != proto::FINAL) return;
     result.events.push_back(e);
@@ -159,6 +162,47 @@ std::string case_listing(const CaseResult& r) {
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.t < b.t; });
   std::string out = "== " + group_of(r.config) + " seed " + std::to_string(r.config.seed) + "\n";
   for (const auto& row : rows) out += row.text + "\n";
+  return out;
+}
+
+std::string evidence_csv_header() {
+  std::string out = "scenario,site,seed,start_s,end_s,reported,type,truth_onset_error_s,truth_cover,confidence";
+  for (const auto name : detect::kEvidenceNames) out += "," + std::string(name);
+  return out + "\n";
+}
+
+std::string evidence_csv_rows(const CaseResult& r) {
+  std::string out;
+  char buf[64];
+  for (const auto& j : r.judged) {
+    const auto& e = j.event;
+    // The truth event overlapping this activation most.
+    double best_overlap = 0, onset_error = 0;
+    for (const auto& t : r.truth) {
+      const double overlap = std::min(t.end_s, e.device_end_s()) - std::max(t.start_s, e.device_start_s());
+      if (overlap > best_overlap) {
+        best_overlap = overlap;
+        onset_error = e.device_start_s() - t.start_s;
+      }
+    }
+    const double length = std::max(e.device_end_s() - e.device_start_s(), 1e-6);
+    std::snprintf(buf, sizeof buf, "%.3f,%.3f,", e.device_start_s(), e.device_end_s());
+    out += r.config.scenario + "," + std::string(site_name(r.config.site)) + "," + std::to_string(r.config.seed) +
+           "," + buf + (e.state() == proto::FINAL ? "1," : "0,") + detect::type_name(e.type());
+    if (best_overlap > 0) {
+      std::snprintf(buf, sizeof buf, ",%.3f,%.3f", onset_error, best_overlap / length);
+    } else {
+      std::snprintf(buf, sizeof buf, ",,0");
+    }
+    out += buf;
+    std::snprintf(buf, sizeof buf, ",%.4f", e.confidence());
+    out += buf;
+    for (const double v : j.evidence) {
+      std::snprintf(buf, sizeof buf, ",%.6g", v);
+      out += buf;
+    }
+    out += "\n";
+  }
   return out;
 }
 

@@ -21,6 +21,7 @@ struct EvalCase {
   int channels = 2;
   double emg_rate_hz = 1000;
   double acc_rate_hz = 100;
+  bool keep_evidence = false;
 };
 
 struct CaseResult {
@@ -30,7 +31,19 @@ struct CaseResult {
   std::vector<detect::LabelledEvent> truth;
   std::vector<proto::Event> rejected;  // with DetectorConfig::report_rejected
   bool list_all_rejected = false;
+  // With EvalCase::keep_evidence: every judged activation (FINAL or rejected) and its evidence.
+  struct Judged {
+    proto::Event event;
+    detect::EvidenceVector evidence{};
+  };
+  std::vector<Judged> judged;
 };
+
+// One CSV row per judged activation: scenario, site, seed, times, the truth event it overlaps
+// most (onset error, fraction of the activation it covers), confidence, then the evidence by
+// name. tools/train_detector.py fits the weights from these rows.
+[[nodiscard]] std::string evidence_csv_header();
+[[nodiscard]] std::string evidence_csv_rows(const CaseResult& r);
 
 // Every truth event and detection in time order, marking misses and false alarms (for tuning).
 [[nodiscard]] std::string case_listing(const CaseResult& r);

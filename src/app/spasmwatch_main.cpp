@@ -177,6 +177,9 @@ int main(int argc, char** argv) {
   app::add_import_options(eval, eval_import, "--input-format", false);
   eval->add_flag("--json", eval_json, "Print the metrics as one JSON object");
   eval->add_flag("--list", eval_list, "List every truth event and detection (misses and false alarms marked)");
+  std::string eval_evidence;
+  eval->add_option("--evidence", eval_evidence,
+                   "Write every judged activation's evidence with its truth match as CSV (for tools/train_detector.py)");
   eval->add_option("--detector", detector_options, "Detector setting NAME=VALUE (repeatable)");
 
   // "--at -30m": CLI11 would take -30m for an option.
@@ -256,10 +259,11 @@ int main(int argc, char** argv) {
         if (eval_suite) {
           list = app::default_suite(eval_seeds, eval_scale);
         } else if (!eval_scenario.empty()) {
+          // The scenario at its suite site (the first one listed, or --site), once per seed.
           for (const auto& c : app::default_suite(eval_seeds, eval_scale)) {
-            if (c.scenario == eval_scenario && (eval_site.empty() || site_name(c.site) == eval_site)) {
+            const bool seed_done = !list.empty() && list.back().seed == c.seed && eval_site.empty();
+            if (c.scenario == eval_scenario && (eval_site.empty() || site_name(c.site) == eval_site) && !seed_done) {
               list.push_back(c);
-              if (eval_site.empty()) break;
             }
           }
           if (list.empty()) {
@@ -281,14 +285,26 @@ int main(int argc, char** argv) {
           std::cerr << "spasmwatch eval: give --scenario NAME, --suite, or --truth FILE --events FILE\n";
           return 1;
         }
+        std::ofstream evidence_out;
+        if (!eval_evidence.empty()) {
+          evidence_out.open(eval_evidence);
+          if (!evidence_out) throw std::runtime_error("cannot write " + eval_evidence);
+          evidence_out << app::evidence_csv_header();
+        }
         for (auto& c : list) {
           if (eval_duration > 0) c.duration_s = eval_duration;
           c.channels = eval_channels;
           c.emg_rate_hz = eval_rate;
           detect::DetectorConfig dc = replay_options.detector;
-          dc.report_rejected = eval_list;
+          dc.report_rejected = eval_list || !eval_evidence.empty();
+          c.keep_evidence = !eval_evidence.empty();
           cases.push_back(app::run_case(c, dc));
           if (eval_list) std::cout << app::case_listing(cases.back());
+          if (evidence_out.is_open()) {
+            evidence_out << app::evidence_csv_rows(cases.back());
+            cases.back().judged.clear();
+            if (!evidence_out) throw std::runtime_error("cannot write " + eval_evidence);
+          }
           detect::accumulate(total, cases.back().metrics);
           if (isatty(STDERR_FILENO)) {
             std::fprintf(stderr, "\reval: %zu/%zu cases", cases.size(), list.size());

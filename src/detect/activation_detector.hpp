@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "detect/detector_config.hpp"
+#include "detect/evidence.hpp"
 #include "events.pb.h"
 
 namespace spasmwatch::detect {
@@ -40,7 +41,7 @@ struct AccState {
   bool valid = false;
   float movement_g = 0;  // RMS of acceleration with gravity removed, over the tick
   float jerk_g_s = 0;
-  float tremor = 0;  // 3-8 Hz band power of the movement
+  float tremor = 0;  // 3-8 Hz band power of the movement (g^2), newest accelerometer sample
   proto::Posture posture = proto::POSTURE_UNSPECIFIED;
 };
 
@@ -68,6 +69,9 @@ class ActivationDetector {
   [[nodiscard]] bool active() const { return state_ == State::active; }
   // The accelerometer shows gait (movement repeating at a step or stride period).
   [[nodiscard]] bool walking() const { return walking_; }
+  // The evidence of the activation judged last (valid inside `emit` for its FINAL or RETRACTED
+  // event with figures): for fitting the weights (eval --evidence).
+  [[nodiscard]] const EvidenceVector& evidence() const { return evidence_; }
   [[nodiscard]] float baseline_uv(int channel) const { return baseline_[static_cast<std::size_t>(channel)]; }
 
  private:
@@ -181,6 +185,9 @@ class ActivationDetector {
   double acc_peak_g_ = 0;
   double acc_sum_g_ = 0;
   std::uint64_t acc_ticks_ = 0;
+  double tremor_sum_g2_ = 0;    // 3-8 Hz band power of the movement, summed over the activation
+  double movement_sum_g2_ = 0;  // movement power, summed likewise (clonus shakes the limb at its
+                                // own 3-8 Hz rhythm; keystrokes and steps jolt it at other rates)
   double movement_pre_at_onset_ = 0;
   proto::Posture posture_at_onset_ = proto::POSTURE_UNSPECIFIED;
   bool posture_changed_ = false;
@@ -191,6 +198,7 @@ class ActivationDetector {
   std::vector<float> acc_trace_;          // movement (g) per tick
   std::uint64_t trace_tick_ = 0;          // tick of the traces' first element
   bool trimmed_ = false;                  // the onset moved past a weak lead-in (trim_weak_lead)
+  bool trimmed_trail_ = false;            // the end moved before a weak trail (trim_weak_trail)
   mutable std::vector<float> detrended_;  // scratch for rhythm_hz()
   mutable std::vector<double> autocorr_;
   bool provisional_sent_ = false;
@@ -212,6 +220,7 @@ class ActivationDetector {
                                double duration_s);
   std::size_t history_pos_ = 0;
 
+  EvidenceVector evidence_{};
   proto::Event event_;
 };
 

@@ -90,6 +90,17 @@ void set_detector_option(DetectorConfig& config, std::string_view key, double va
     config.band_order = static_cast<int>(value);
     return;
   }
+  if (key.starts_with("w_")) {
+    for (std::size_t i = 0; i < kEvidenceCount; ++i) {
+      if (key.substr(2) != kEvidenceNames[i]) continue;
+      if (!std::isfinite(value) || std::abs(value) > 100) {
+        throw std::invalid_argument("detector." + std::string(key) + ": " + std::to_string(value) +
+                                    " is out of range; expected -100..100");
+      }
+      config.weights[i] = value;
+      return;
+    }
+  }
   for (const auto& o : kOptions) {
     if (o.name != key) continue;
     if (!std::isfinite(value) || value < o.min || value > o.max) {
@@ -123,6 +134,7 @@ void set_detector_option(DetectorConfig& config, std::string_view assignment) {
 std::vector<std::string> detector_option_names() {
   std::vector<std::string> names{"band_order"};
   for (const auto& o : kOptions) names.emplace_back(o.name);
+  for (const auto name : kEvidenceNames) names.push_back("w_" + std::string(name));
   return names;
 }
 

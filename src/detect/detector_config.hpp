@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "detect/evidence.hpp"
+
 namespace spasmwatch::detect {
 
 struct DetectorConfig {
@@ -33,9 +35,12 @@ struct DetectorConfig {
   double split_memory_s = 2;           // ... (which forgets with this time constant, so a strong
                                        // burst long ago in a run does not mask a spasm now) ...
   double split_min_age_s = 0.3;        // ... in a run at least this old starts a new event
-  double trim_lead_fraction = 0.35;    // at the end, a lead-in of activity below this fraction of
+  double trim_lead_fraction = 0.5;     // at the end, a lead-in of activity below this fraction of
   double trim_lead_s = 0.4;            // the peak lasting this long is cut off: the event starts
-                                       // where the strong contraction rises out of it (0: never)
+                                       // where the strong contraction rises out of it (0: never).
+                                       // 0.5: keystrokes reach 0.35-0.5 of a twitch's peak in the
+                                       // fast envelope, so 0.35 left twitches buried in typing
+                                       // runs (dev typing recall 0.70 -> 0.82)
   double tail_s = 1.0;                 // an activation starting this soon after the previous one
                                        // ended, weaker than off_peak_fraction of its peak, is
                                        // that contraction fading out (cramps end over 0.5-2 s)
@@ -91,6 +96,10 @@ struct DetectorConfig {
                                       // burst (a weaker held level is keystrokes run together)
   double task_burst_max_s = 2;        // longer bursts are sustained contractions (perhaps the
                                       // spasm itself), not the task's: they do not set its level
+
+  // How the evidence of an activation is weighed (evidence.hpp): fitted weights, each settable by
+  // name as w_<evidence name> (e.g. w_onset_jolt=-4).
+  EvidenceVector weights = kFittedWeights;
 };
 
 // Sets one field by its name (as spelled above), e.g. ("on_ratio", 3.0), for the [detector] table

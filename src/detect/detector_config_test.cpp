@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 namespace spasmwatch::detect {
 namespace {
 
@@ -57,6 +61,46 @@ TEST(DetectorOptions, RejectsUnknownNamesAndOutOfRangeValuesNamingThem) {
     }
   }
   EXPECT_DOUBLE_EQ(c.on_ratio, DetectorConfig{}.on_ratio);
+}
+
+TEST(DetectorOptions, EveryEvidenceWeightIsSettableByNameAndBounded) {
+  DetectorConfig c;
+  EXPECT_EQ(c.weights, kFittedWeights);
+  for (std::size_t i = 0; i < kEvidenceCount; ++i) {
+    const std::string name = "w_" + std::string(kEvidenceNames[i]);
+    set_detector_option(c, name, -7.25 + static_cast<double>(i));
+    EXPECT_DOUBLE_EQ(c.weights[i], -7.25 + static_cast<double>(i)) << name;
+  }
+  const auto names = detector_option_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "w_onset_jolt"), names.end());
+  for (const char* bad : {"w_onset_jolt=1000", "w_no_such_evidence=1", "w_=1"}) {
+    try {
+      set_detector_option(c, bad);
+      ADD_FAILURE() << bad;
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      const std::string key = std::string(bad).substr(0, std::string(bad).find('='));
+      EXPECT_NE(what.find(key), std::string::npos) << what;
+    }
+  }
+}
+
+TEST(Evidence, ConfidenceIsTheLogisticOfTheWeightedSum) {
+  EvidenceVector x{};
+  EvidenceVector w{};
+  x[static_cast<std::size_t>(Evidence::bias)] = 1;
+  x[static_cast<std::size_t>(Evidence::log_snr)] = 1.5;
+  x[static_cast<std::size_t>(Evidence::onset_jolt)] = 1;
+  w[static_cast<std::size_t>(Evidence::bias)] = 0.5;
+  w[static_cast<std::size_t>(Evidence::log_snr)] = 2;
+  w[static_cast<std::size_t>(Evidence::onset_jolt)] = -4;
+  EXPECT_NEAR(evidence_confidence(x, w), 1 / (1 + std::exp(0.5)), 1e-12);  // 0.5 + 3 - 4 = -0.5
+  EXPECT_DOUBLE_EQ(evidence_confidence(EvidenceVector{}, w), 0.5);
+  // Names and the enum agree (the list is one X-macro), and are unique.
+  EXPECT_EQ(kEvidenceNames[static_cast<std::size_t>(Evidence::onset_jolt)], "onset_jolt");
+  for (std::size_t i = 0; i < kEvidenceCount; ++i) {
+    for (std::size_t j = i + 1; j < kEvidenceCount; ++j) EXPECT_NE(kEvidenceNames[i], kEvidenceNames[j]);
+  }
 }
 
 }  // namespace

@@ -55,6 +55,7 @@ struct DevicePipeline::AccState {
   struct Sample {
     double t_s;
     float movement_g;
+    float tremor_g2;
     proto::Posture posture;
   };
   std::vector<Sample> ring = std::vector<Sample>(1024);
@@ -214,7 +215,7 @@ void DevicePipeline::on_samples(const ingest::StreamView& stream, std::uint64_t 
                                      : body_axis    ? proto::LYING
                                                     : proto::POSTURE_UNSPECIFIED;
       const double t_s = static_cast<double>(first_index + i) / a.rate_hz;
-      a.push({t_s, tick.movement_g, posture});
+      a.push({t_s, tick.movement_g, tick.tremor_g2, posture});
     }
     a.next_index = first_index + n;
     a.covered_s = static_cast<double>(a.next_index) / a.rate_hz;
@@ -269,7 +270,10 @@ detect::AccState DevicePipeline::acc_at(double device_s) {
     const auto& sample = a.at(seq);
     sum += static_cast<double>(sample.movement_g) * sample.movement_g;
     ++n;
-    if (!s.valid) s.posture = sample.posture;
+    if (!s.valid) {
+      s.posture = sample.posture;
+      s.tremor = sample.tremor_g2;  // the newest sample's (the detector averages over events)
+    }
     s.valid = true;
   }
   if (n > 0) s.movement_g = static_cast<float>(std::sqrt(sum / n));

@@ -47,6 +47,11 @@ class DevicePipeline final : public ingest::SampleSink {
   void finish();
 
   [[nodiscard]] double mains_hz() const { return mains_hz_; }
+  // The evidence of the activation judged last (ActivationDetector::evidence); zeros before any.
+  [[nodiscard]] const EvidenceVector& evidence() const {
+    static constexpr EvidenceVector kNone{};
+    return detector_ ? detector_->evidence() : kNone;
+  }
   [[nodiscard]] std::uint64_t samples_processed() const { return samples_processed_; }
 
  private:

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
+#include <vector>
 
 #include "annotations.pb.h"
 #include "common/proto_json.hpp"
@@ -259,6 +260,39 @@ TEST_F(SystemTest, EvalScoresTheDetectorAndHeartbeatsAreNeverEvents) {
   for (const char* key : {"precision", "recall", "onset_error_ms", "false_alarms_per_hour", "type_accuracy"}) {
     EXPECT_NE(out.find(std::string("\"") + key + "\""), std::string::npos) << key;
   }
+  // The evidence of every judged activation, for fitting the weights (tools/train_detector.py):
+  // one row each, with the truth event it overlaps, and as many reported rows as detections.
+  // (Rest: spasms and twitches, and shifting in the seat that is judged and rejected.)
+  const std::string evidence = path("evidence.csv");
+  ASSERT_EQ(testing::run({SW_CLI, "eval", "--scenario", "rest", "--duration", "1800", "--seed", "12", "--json",
+                          "--evidence", evidence},
+                         path("rest-evidence"), 120s, &out, &err),
+            0)
+      << err;
+  std::istringstream rows(testing::read_file(evidence));
+  std::string header;
+  ASSERT_TRUE(std::getline(rows, header));
+  EXPECT_EQ(header.rfind("scenario,site,seed,start_s,end_s,reported,type,truth_onset_error_s,truth_cover,", 0), 0u)
+      << header;
+  EXPECT_NE(header.find(",onset_jolt,"), std::string::npos) << header;
+  const auto columns = std::count(header.begin(), header.end(), ',');
+  std::size_t reported = 0, reported_on_truth = 0, lines = 0;
+  for (std::string line; std::getline(rows, line); ++lines) {
+    ASSERT_EQ(std::count(line.begin(), line.end(), ','), columns) << line;
+    EXPECT_EQ(line.rfind("rest,lower_back,12,", 0), 0u) << line;
+    std::vector<std::string> cells;
+    std::istringstream cell_stream(line);
+    for (std::string cell; std::getline(cell_stream, cell, ',');) cells.push_back(cell);
+    if (cells.at(5) == "1") {
+      ++reported;
+      if (std::stod(cells.at(8)) > 0) ++reported_on_truth;
+    }
+  }
+  const auto detections_at = out.find("\"detections\": ");
+  ASSERT_NE(detections_at, std::string::npos) << out;
+  EXPECT_EQ(reported, std::stoul(out.substr(detections_at + 14)));
+  EXPECT_GT(lines, reported) << "rejected activations are listed too";
+  EXPECT_GE(reported_on_truth, reported * 9 / 10);
 }
 
 // The daemon stores what it detects; the CLI reads, annotates and exports the same file.
