@@ -79,6 +79,22 @@ class ActivationDetector {
 
   void start_activation(std::uint64_t tick, std::uint64_t earliest_onset);
   void end_activation();
+  // What end_activation() has decided of the finished activation before weighing it.
+  struct Judgement {
+    proto::EventType type = proto::EVENT_TYPE_UNSPECIFIED;
+    double duration_s = 0;
+    double snr = 0;
+    bool task = false;         // a voluntary task was going on at the onset
+    bool above_task = false;   // ... and this stands out of its bursts
+    bool within_task = false;  // ... or does not
+    bool rhythmic = false;     // on the beat of a steady series before it
+    bool in_gait = false;      // a steady series of activations before it
+    bool tail = false;         // the fading tail of the previous contraction
+    double rise_s = 0;         // out: the onset rise measured
+    double fill = 0;           // out: the fill measured
+  };
+  // Fills evidence_ (activation_evidence.cpp).
+  void gather_evidence(Judgement& j);
   void trim_weak_activity();  // trim_weak_lead() and trim_weak_trail(), then the figures again
   bool trim_weak_lead();
   bool trim_weak_trail();

@@ -4,10 +4,25 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <string>
 
 namespace spasmwatch::detect {
 namespace {
+
+// Each assignment is refused with an error naming its key.
+void expect_refused_naming_the_key(DetectorConfig& c, std::initializer_list<const char*> assignments) {
+  for (const char* bad : assignments) {
+    try {
+      set_detector_option(c, bad);
+      ADD_FAILURE() << bad;
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      const std::string key = std::string(bad).substr(0, std::string(bad).find('='));
+      EXPECT_NE(what.find(key), std::string::npos) << what;
+    }
+  }
+}
 
 TEST(DetectorOptions, SetsFieldsByName) {
   DetectorConfig c;
@@ -50,16 +65,7 @@ TEST(DetectorOptions, EveryVoluntaryActivityRuleIsConfigurableByName) {
 
 TEST(DetectorOptions, RejectsUnknownNamesAndOutOfRangeValuesNamingThem) {
   DetectorConfig c;
-  for (const char* bad : {"on_ratoi=3", "min_confidence=1.5", "on_ratio=abc", "on_ratio", "band_order=2.5"}) {
-    try {
-      set_detector_option(c, bad);
-      ADD_FAILURE() << bad;
-    } catch (const std::invalid_argument& e) {
-      const std::string what = e.what();
-      const std::string key = std::string(bad).substr(0, std::string(bad).find('='));
-      EXPECT_NE(what.find(key), std::string::npos) << what;
-    }
-  }
+  expect_refused_naming_the_key(c, {"on_ratoi=3", "min_confidence=1.5", "on_ratio=abc", "on_ratio", "band_order=2.5"});
   EXPECT_DOUBLE_EQ(c.on_ratio, DetectorConfig{}.on_ratio);
 }
 
@@ -73,16 +79,7 @@ TEST(DetectorOptions, EveryEvidenceWeightIsSettableByNameAndBounded) {
   }
   const auto names = detector_option_names();
   EXPECT_NE(std::find(names.begin(), names.end(), "w_onset_jolt"), names.end());
-  for (const char* bad : {"w_onset_jolt=1000", "w_no_such_evidence=1", "w_=1"}) {
-    try {
-      set_detector_option(c, bad);
-      ADD_FAILURE() << bad;
-    } catch (const std::invalid_argument& e) {
-      const std::string what = e.what();
-      const std::string key = std::string(bad).substr(0, std::string(bad).find('='));
-      EXPECT_NE(what.find(key), std::string::npos) << what;
-    }
-  }
+  expect_refused_naming_the_key(c, {"w_onset_jolt=1000", "w_no_such_evidence=1", "w_=1"});
 }
 
 TEST(Evidence, ConfidenceIsTheLogisticOfTheWeightedSum) {
