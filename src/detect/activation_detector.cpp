@@ -479,7 +479,7 @@ void ActivationDetector::trim_weak_activity() {
   if (env_trace_.size() >= kMaxTraceTicks) return;
   // Outside a task, a train of bursts at 3-8 Hz is clonus: its weaker first and last beats are
   // part of it, not a lead-in. (Inside a task the run is the task's; a spasm in it is cut out.)
-  const bool task = burst_rate_at_onset_ >= config_.task_burst_rate_hz || duty_at_onset_ >= config_.task_duty;
+  const bool task = task_at_onset();
   if (!task && static_cast<double>(env_trace_.size()) * config_.tick_s >= config_.clonus_min_s) {
     double correlation = 0;
     (void)rhythm_hz(&correlation);
@@ -563,7 +563,7 @@ void ActivationDetector::end_activation() {
 
   // A voluntary task going on (keystrokes, steps, chores: bursts starting often, or the muscle
   // busy much of the time), and whether this activation stands out of the task's bursts.
-  const bool task = burst_rate_at_onset_ >= config_.task_burst_rate_hz || duty_at_onset_ >= config_.task_duty;
+  const bool task = task_at_onset();
   const bool above_task = task && snr >= config_.task_snr_factor * burst_level_at_onset_;
   const bool within_task = task && !above_task;
 

@@ -93,6 +93,11 @@ class ActivationDetector {
     double rise_s = 0;         // out: the onset rise measured
     double fill = 0;           // out: the fill measured
   };
+  // A voluntary task was going on at the onset: bursts starting often, or the muscle busy much
+  // of the time (keystrokes, steps, chores).
+  [[nodiscard]] bool task_at_onset() const {
+    return burst_rate_at_onset_ >= config_.task_burst_rate_hz || duty_at_onset_ >= config_.task_duty;
+  }
   // Fills evidence_ (activation_evidence.cpp).
   void gather_evidence(Judgement& j);
   void trim_weak_activity();  // trim_weak_lead() and trim_weak_trail(), then the figures again

@@ -138,11 +138,11 @@ void ActivationDetector::gather_evidence(Judgement& j) {
   set(E::jolt_in_task, task ? at(E::onset_jolt) : 0);
   set(E::move_in_task, task ? at(E::move_big) + at(E::move_some) : 0);
   set(E::clonus_in_task, task && clonus ? 1 : 0);
-  set(E::trimmed, trimmed_ || trimmed_trail_ ? 1 : 0);
+  const bool trimmed = trimmed_ || trimmed_trail_;
+  set(E::trimmed, trimmed ? 1 : 0);
   const bool trunk = is_trunk_site(site_);
   set(E::trunk, trunk ? 1 : 0);
   set(E::trunk_log_snr, trunk ? at(E::log_snr) : 0);
-  const bool trimmed = trimmed_ || trimmed_trail_;
   set(E::trimmed_at_rest, trimmed && !task && ctx != proto::ACTIVE ? 1 : 0);
   set(E::trimmed_no_rise, trimmed && !rise_known ? 1 : 0);
   set(E::rhythmic_in_task, rhythmic && task ? 1 : 0);

@@ -161,13 +161,7 @@ TEST(EdfExporter, WideValuesGiveBdfAndOddRatesShortRecords) {
   f.filetype = EDFLIB_FILETYPE_BDFPLUS;
   f.record_duration_10us = 50000;
   f.records = 6;
-  TestSignal emg;
-  emg.label = "EMG";
-  emg.samples_per_record = 975;  // 1950 Hz
-  emg.dig_min = -8388608;
-  emg.dig_max = 8388607;
-  emg.phys_min = -838860.8;
-  emg.phys_max = 838860.7;
+  TestSignal emg = test::bdf_signal("EMG", 975, 0.1);  // 1950 Hz
   emg.value = [](std::int64_t i) { return static_cast<int>((i * 7919) % 8000001) - 4000000; };
   f.signals = {emg};
   ASSERT_TRUE(test::write_edf(input, f));

@@ -163,20 +163,13 @@ void EdfFile::scan_discontinuous() {
   std::vector<EdfAnnotation> raw;
   record_onsets_.resize(static_cast<std::size_t>(header_.records));
   record_buffer_.resize(header_.record_bytes);
-  const EdfSignal* annotation_signal = nullptr;
   std::vector<const EdfSignal*> annotation_signals;
   for (const auto& s : header_.signals) {
     if (s.annotation) annotation_signals.push_back(&s);
   }
-  annotation_signal = annotation_signals.front();
+  const EdfSignal* annotation_signal = annotation_signals.front();  // its first TAL keeps time
   for (std::int64_t r = 0; r < header_.records; ++r) {
-    if (std::fseek(
-            file_,
-            static_cast<long>(header_.header_bytes + static_cast<std::size_t>(r) * header_.record_bytes),
-            SEEK_SET) != 0 ||
-        std::fread(record_buffer_.data(), 1, header_.record_bytes, file_) != header_.record_bytes) {
-      throw ImportError(path_ + ": cannot read data record " + std::to_string(r + 1));
-    }
+    read_record(r);
     std::int64_t onset = 0;
     for (const auto* s : annotation_signals) {
       const std::span<const std::uint8_t> bytes(record_buffer_.data() + s->offset_in_record,
@@ -205,16 +198,19 @@ void EdfFile::scan_discontinuous() {
   for (auto& a : raw) annotations_.push_back({a.onset_ticks - first, a.duration_ticks, std::move(a.text)});
 }
 
+void EdfFile::read_record(std::int64_t r) {
+  if (std::fseek(file_,
+                 static_cast<long>(header_.header_bytes + static_cast<std::size_t>(r) * header_.record_bytes),
+                 SEEK_SET) != 0 ||
+      std::fread(record_buffer_.data(), 1, header_.record_bytes, file_) != header_.record_bytes) {
+    throw ImportError(path_ + ": cannot read data record " + std::to_string(r + 1));
+  }
+}
+
 void EdfFile::read_records_directly(std::int64_t first, std::int64_t count, Chunk& chunk) {
   const auto ns = data_signals_.size();
   for (std::int64_t r = first; r < first + count; ++r) {
-    if (std::fseek(
-            file_,
-            static_cast<long>(header_.header_bytes + static_cast<std::size_t>(r) * header_.record_bytes),
-            SEEK_SET) != 0 ||
-        std::fread(record_buffer_.data(), 1, header_.record_bytes, file_) != header_.record_bytes) {
-      throw ImportError(path_ + ": cannot read data record " + std::to_string(r + 1));
-    }
+    read_record(r);
     for (std::size_t k = 0; k < ns; ++k) {
       if (!used_.empty() && !used_[k]) continue;
       const auto& s = header_.signals[data_signals_[k]];

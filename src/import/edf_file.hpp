@@ -60,6 +60,7 @@ class EdfFile final : public SignalSource {
   void open_with_edflib();
   void scan_discontinuous();
   void read_records_directly(std::int64_t first, std::int64_t count, Chunk& chunk);
+  void read_record(std::int64_t r);  // data record r (from 0) into record_buffer_, or throws
 
   std::string path_;
   EdfHeader header_;

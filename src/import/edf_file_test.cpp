@@ -128,13 +128,7 @@ TEST(EdfFile, BdfWithHalfSecondRecordsAnd1950Hz) {
   spec.filetype = EDFLIB_FILETYPE_BDFPLUS;
   spec.record_duration_10us = 50000;  // 0.5 s
   spec.records = 7;
-  TestSignal emg;
-  emg.label = "EMG calf";
-  emg.samples_per_record = 975;  // 1950 Hz
-  emg.dig_min = -8388608;
-  emg.dig_max = 8388607;
-  emg.phys_min = -8388.608;
-  emg.phys_max = 8388.607;  // 1 nV a count, in mV
+  TestSignal emg = test::bdf_signal("EMG calf", 975, 0.001);  // 1950 Hz; 1 nV a count, in mV
   emg.unit = "mV";
   emg.value = [](std::int64_t i) { return static_cast<int>((i * 7919) % 16000000) - 8000000; };
   TestSignal acc;
@@ -281,12 +275,9 @@ TEST(EdfFile, ChunksHoldAtMostAMillionSamplesPerSignal) {
   TestFile spec;
   spec.records = 20000;
   ASSERT_TRUE(test::write_edf(path, spec));
-  auto bytes = test::read_bytes(path);
   // EDFlib writes EDF+ only: made plain EDF (read through EDFlib; its annotation signal becomes
   // a second data signal), with 10 us records.
-  test::patch(bytes, 192, "", 44);
-  test::patch(bytes, 244, "0.00001", 8);
-  test::write_bytes(path, bytes);
+  test::patch_file(path, {{192, "", 44}, {244, "0.00001", 8}});
   auto f = EdfFile::open(path);
   EXPECT_GE(f->records_per_chunk(), 1);
   EXPECT_LE(f->records_per_chunk() * 100, 1 << 20);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -61,6 +62,21 @@ inline void patch(std::vector<std::uint8_t>& bytes, std::size_t offset, std::str
   std::copy(text.begin(), text.end(), bytes.begin() + static_cast<std::ptrdiff_t>(offset));
 }
 
+// One header field to overwrite: `text` padded with spaces to `width` at `offset`.
+struct HeaderEdit {
+  std::size_t offset;
+  std::string text;
+  std::size_t width;
+};
+
+// Rewrites header fields of the file at `path` in place (e.g. to make EDFlib's EDF+ output plain
+// EDF or EDF+D, or give it another record duration).
+inline void patch_file(const std::string& path, std::initializer_list<HeaderEdit> edits) {
+  auto bytes = read_bytes(path);
+  for (const auto& e : edits) patch(bytes, e.offset, e.text, e.width);
+  write_bytes(path, bytes);
+}
+
 struct TestSignal {
   std::string label = "EMG";
   std::string unit = "uV";
@@ -70,6 +86,18 @@ struct TestSignal {
   int dig_min = -32768, dig_max = 32767;
   std::function<int(std::int64_t)> value = [](std::int64_t i) { return static_cast<int>(i % 2000) - 1000; };
 };
+
+// A BDF signal over the whole 24-bit range, `units_per_count` physical units a count.
+inline TestSignal bdf_signal(std::string label, int samples_per_record, double units_per_count) {
+  TestSignal s;
+  s.label = std::move(label);
+  s.samples_per_record = samples_per_record;
+  s.dig_min = -8388608;
+  s.dig_max = 8388607;
+  s.phys_min = s.dig_min * units_per_count;
+  s.phys_max = s.dig_max * units_per_count;
+  return s;
+}
 
 struct TestAnnotation {
   long long onset_100us = 0;

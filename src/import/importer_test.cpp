@@ -337,10 +337,7 @@ TEST(Importer, RatesOutsideAMillihertzToAMegahertzAreRefused) {
   TestFile spec;
   spec.records = 3;
   ASSERT_TRUE(test::write_edf(path, spec));
-  auto bytes = test::read_bytes(path);
-  test::patch(bytes, 192, "EDF+D", 44);
-  test::patch(bytes, 244, "1e-7", 8);
-  test::write_bytes(path, bytes);
+  test::patch_file(path, {{192, "EDF+D", 44}, {244, "1e-7", 8}});
   const auto e = open_error(path, {});
   EXPECT_NE(e.find("signal 0 'EMG': sample rate 1e+09 Hz is outside"), std::string::npos) << e;
 }
