@@ -2,8 +2,8 @@
 """Fit the weights of the detector's evidence (src/detect/evidence.hpp) to simulated days.
 
 Input: CSV files written by `spasmwatch eval --suite --seed N --evidence FILE` (one row per
-judged activation, with the truth event it overlaps most). Use development seeds only: the
-held-out seeds (1001, 1002) that README and DETECTOR.md report must never be seen here.
+judged activation, with the truth event it overlaps most). Use development seeds only (1-22):
+the held-out seeds (>= 1000) that README and DETECTOR.md report must never be seen here.
 
 Labels. An activation is a spasm-like event to report (1) when it is the activation that best
 matches a truth event (closest onset among those overlapping it) and it is a fair rendering of
@@ -16,10 +16,12 @@ Model: logistic regression with an L2 penalty on standardised evidence (Newton s
 result does not depend on a learning rate or a random start), false alarms weighted by
 --negative-weight (a false alarm costs a patient's trust more than a miss of one of many
 events), and scenarios where the target is stricter (rest, sleep: <= 0.1 false alarms an hour)
-weighted by --quiet-weight. Output: src/detect/evidence_weights.inc, in evidence.hpp's order.
+weighted by --quiet-weight. --cv scores 11 folds of seeds, each with a fit to the others (how the
+settings were chosen: the highest recall whose out-of-fold false alarms meet every target with a
+margin). Output: src/detect/evidence_weights.inc, in evidence.hpp's order.
 
 Needs python3-numpy (apt-get install -y python3-numpy); run it with /usr/bin/python3.
-Usage: tools/train_detector.py ev/s*.csv [--validate ev/s13.csv ...] [--out src/detect/evidence_weights.inc]
+Usage: tools/train_detector.py ev/s*.csv [--cv] [--validate FILE ...] [--out src/detect/evidence_weights.inc]
 """
 import argparse
 import csv
@@ -71,7 +73,7 @@ def load(paths, names):
     return rows, x, y, keep
 
 
-def fit(x, y, w, l2, start):
+def fit(x, y, w, l2, start, quiet=False):
     # Standardise every column but the bias (column 0).
     mu = x.mean(axis=0)
     sd = x.std(axis=0)
@@ -113,10 +115,55 @@ def fit(x, y, w, l2, start):
             break
     else:
         sys.exit("train_detector: the fit did not converge in 200 Newton steps")
-    print(f"fit: {iteration + 1} Newton steps, penalised loss {loss:.3f}")
+    if not quiet:
+        print(f"fit: {iteration + 1} Newton steps, penalised loss {loss:.3f}")
     raw = beta / sd
     raw[0] = beta[0] - float(np.dot(raw[1:], mu[1:]))
     return raw
+
+
+def cross_validate(rows, x, y, keep, w, args, hand):
+    """11 folds of seeds (seed mod 11): each fold scored by weights fitted to the other ten."""
+    seed = np.array([int(r["seed"]) for r in rows])
+    seeds = sorted(set(seed.tolist()))
+    p = np.zeros(len(rows))
+    for k in range(11):
+        test = seed % 11 == k
+        train = keep & ~test
+        fitted = fit(x[train], y[train], w[train], args.l2, hand, quiet=True)
+        p[test] = 1 / (1 + np.exp(-np.clip(x[test] @ fitted, -40, 40)))
+    scenario = np.array([r["scenario"] for r in rows])
+    reported = p >= args.threshold
+    print(f"-- cross-validation ({len(seeds)} seeds in 11 folds by seed mod 11, each scored by a fit to the others)")
+    for s in sorted(set(scenario.tolist())):
+        m = scenario == s
+        fa = int((m & (y == 0) & reported).sum())
+        pos = int((m & keep & (y == 1)).sum())
+        hit = int((m & keep & (y == 1) & reported).sum())
+        n = len(set(seed[m].tolist()))
+        print(f"  {s:18s} false alarms {fa:4d} ({fa / n:.2f} a seed, {n} seeds)  positives reported {hit:5d}/{pos:5d}")
+    pos = keep & (y == 1)
+    print(f"  recall over all positives {(pos & reported).sum() / pos.sum():.4f}")
+
+
+def seed_ranges(rows):
+    """'seeds 1-22 (clonus, ...), 23-222 (rest)': the seeds of each set of scenarios, as ranges."""
+    scenarios_of = defaultdict(set)
+    for r in rows:
+        scenarios_of[int(r["seed"])].add(r["scenario"])
+    groups = defaultdict(list)
+    for seed in sorted(scenarios_of):
+        groups[tuple(sorted(scenarios_of[seed]))].append(seed)
+    parts = []
+    for scenarios, seeds in groups.items():
+        runs, start = [], seeds[0]
+        for a, b in zip(seeds, seeds[1:] + [None]):
+            if b != a + 1:
+                runs.append(f"{start}-{a}" if a != start else f"{a}")
+                start = b
+        what = "whole suite" if len(scenarios) > 3 else ", ".join(scenarios)
+        parts.append(f"{' '.join(runs)} ({what})")
+    return "seeds " + "; ".join(parts)
 
 
 def report(rows, x, y, keep, weights, threshold, title):
@@ -140,11 +187,13 @@ def main():
     ap.add_argument("csv", nargs="+")
     ap.add_argument("--out", default=str(ROOT / "src/detect/evidence_weights.inc"))
     ap.add_argument("--l2", type=float, default=1.0)
-    ap.add_argument("--negative-weight", type=float, default=5.0)
-    ap.add_argument("--quiet-weight", type=float, default=6.0)
+    ap.add_argument("--negative-weight", type=float, default=8.0)
+    ap.add_argument("--quiet-weight", type=float, default=8.0)
     ap.add_argument("--threshold", type=float, default=0.6)
     ap.add_argument("--validate", nargs="*", default=[],
                     help="CSV files of other development seeds to report the fitted weights on")
+    ap.add_argument("--cv", action="store_true",
+                    help="also cross-validate (leave two seeds out) to choose the settings above")
     args = ap.parse_args()
 
     names = evidence_names()
@@ -157,11 +206,20 @@ def main():
     quiet = np.array([r["scenario"] in QUIET for r in rows])
     w = np.where(quiet & (y == 0), w * args.quiet_weight, w)
     w = np.where(keep, w, 0.0)
+    # Scenarios simulated for more seeds than the others (extra seeds of the rare hard cases)
+    # count as much in total as the others: their rows are weighted by the seed ratio.
+    seeds_of = defaultdict(set)
+    for r in rows:
+        seeds_of[r["scenario"]].add(r["seed"])
+    common = min(len(v) for v in seeds_of.values())
+    w = w * np.array([common / len(seeds_of[r["scenario"]]) for r in rows])
     print(f"{len(rows)} activations from seeds {seeds}: {int(y[keep].sum())} to report, "
           f"{int((keep & (y == 0)).sum())} not, {int((~keep).sum())} left out")
     report(rows, x, y, keep, hand, args.threshold, "hand-set weights")
     fitted = fit(x[keep], y[keep], w[keep], args.l2, hand)
     report(rows, x, y, keep, fitted, args.threshold, "fitted weights")
+    if args.cv:
+        cross_validate(rows, x, y, keep, w, args, hand)
     if args.validate:
         vrows, vx, vy, vkeep = load(args.validate, names)
         if any(int(r["seed"]) >= 1000 for r in vrows):
@@ -172,7 +230,7 @@ def main():
     lines = [
         "// Generated by tools/train_detector.py (do not edit): fitted evidence weights, in",
         "// evidence.hpp's order.",
-        f"// Data: spasmwatch eval --suite --evidence, seeds {' '.join(map(str, seeds))} ({len(rows)} activations);",
+        f"// Data: spasmwatch eval --evidence, {seed_ranges(rows)} ({len(rows)} activations);",
         f"// --l2 {args.l2} --negative-weight {args.negative_weight} --quiet-weight {args.quiet_weight}",
     ]
     for (name, _), value in zip(names, fitted):

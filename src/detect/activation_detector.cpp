@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "common/body_site.hpp"
+
 namespace spasmwatch::detect {
 
 namespace {
@@ -480,7 +482,8 @@ void ActivationDetector::trim_weak_activity() {
   // Outside a task, a train of bursts at 3-8 Hz is clonus: its weaker first and last beats are
   // part of it, not a lead-in. (Inside a task the run is the task's; a spasm in it is cut out.)
   const bool task = task_at_onset();
-  if (!task && static_cast<double>(env_trace_.size()) * config_.tick_s >= config_.clonus_min_s) {
+  if (!task && clonus_site() &&
+      static_cast<double>(env_trace_.size()) * config_.tick_s >= config_.clonus_min_s) {
     double correlation = 0;
     (void)rhythm_hz(&correlation);
     if (correlation >= config_.clonus_min_correlation) return;
@@ -506,6 +509,10 @@ proto::ActivityContext ActivationDetector::context() const {
   if (movement_slow_ > config_.active_movement_g) return proto::ACTIVE;
   if (still_lying_s_ >= config_.asleep_after_s) return proto::ASLEEP;
   return proto::AT_REST;
+}
+
+bool ActivationDetector::clonus_site() const {
+  return config_.trunk_clonus >= 0.5 || !is_trunk_site(site_);
 }
 
 void ActivationDetector::emit_event(proto::EventState state, proto::EventType type, double confidence,
@@ -574,7 +581,7 @@ void ActivationDetector::end_activation() {
   if (site_ == proto::JAW && duration_s >= 0.25) {
     type = longest_burst_s() > config_.jaw_tonic_min_s ? proto::JAW_TONIC : proto::JAW_PHASIC;
   } else if (duration_s >= config_.clonus_min_s && correlation >= config_.clonus_min_correlation &&
-             snr >= config_.clonus_min_snr && !within_task) {
+             snr >= config_.clonus_min_snr && !within_task && clonus_site()) {
     // (rhythmic bursts no stronger than an ongoing task's are that task's rhythm: tapping, typing)
     type = proto::CLONUS;
   } else if (duration_s < config_.twitch_max_s) {

@@ -112,6 +112,8 @@ class ActivationDetector {
   [[nodiscard]] double fill_ratio() const;
 
   [[nodiscard]] proto::ActivityContext context() const;
+  // Clonus is classed at limb sites (and at the trunk only with trunk_clonus).
+  [[nodiscard]] bool clonus_site() const;
 
   DetectorConfig config_;
   proto::BodySite site_;

@@ -117,6 +117,7 @@ TEST(ActivationDetector, SlowRisingBurstsWhileMovingAreNotReported) {
 struct Drive {
   DetectorConfig config;
   std::vector<proto::Event> finals;
+  std::vector<proto::Event> judged;  // finals and, with report_rejected, the rejected ones
   ActivationDetector detector;
   std::mt19937 rng{7};
   std::gamma_distribution<float> noise{20.0f, 9.0f / 20.0f};
@@ -125,6 +126,7 @@ struct Drive {
   explicit Drive(proto::BodySite site = proto::CALF, const DetectorConfig& settings = {})
       : config(settings), detector(config, site, 2, [this](const proto::Event& e) {
           if (e.state() == proto::FINAL) finals.push_back(e);
+          if (e.state() == proto::FINAL || e.state() == proto::RETRACTED) judged.push_back(e);
         }) {}
   // `level(t)` in µV RMS, `movement(t)` in g, for `seconds` from the current time.
   template <class Level, class Movement>
@@ -240,6 +242,49 @@ TEST(ActivationDetector, BurstWhileAlreadyRollingOverInBedIsPartOfIt) {
   still.posture = proto::LYING;
   still.run(20, burst, [](double) { return 0.004; });
   EXPECT_EQ(still.finals.size(), 1u);
+}
+
+TEST(ActivationDetector, BurstAmidFidgetingAtRestIsPartOfTheMovement) {
+  // Sitting at rest, the lower back fires for 1.2 s at ~7x its floor (as when shifting in the
+  // seat). After 2 s of small body movements (0.05 g, a wearer fidgeting) it is part of them;
+  // with the body still before it, the same burst is a spasm.
+  auto burst = [](double t) { return ramp(t, 10, 11.2, 20); };
+  auto fidget = [](double t) { return t >= 8 && t < 10 ? 0.05 : 0.004; };
+  Drive fidgeting(proto::LOWER_BACK);
+  fidgeting.run(20, burst, fidget);
+  EXPECT_TRUE(fidgeting.finals.empty()) << fidgeting.finals.size();
+  Drive still(proto::LOWER_BACK);
+  still.run(20, burst, [](double) { return 0.004; });
+  EXPECT_EQ(still.finals.size(), 1u);
+  // The `restless` evidence is what tells them apart: without it the fidgeting one is reported.
+  DetectorConfig no_restless;
+  no_restless.weights[static_cast<std::size_t>(Evidence::restless)] = 0;
+  Drive ignoring(proto::LOWER_BACK, no_restless);
+  ignoring.run(20, burst, fidget);
+  EXPECT_EQ(ignoring.finals.size(), 1u);
+}
+
+TEST(ActivationDetector, ClonusIsClassedAtLimbsNotAtTheTrunk) {
+  // 5 s of 5 Hz beats (duty 0.4, ~50x the floor): clonus at the calf; at the lower back
+  // (no stretch reflex beats there) classed by length like any burst, unless trunk_clonus is 1.
+  auto beats = [](double t) { return t >= 5 && t < 10 && std::fmod((t - 5) * 5, 1.0) < 0.4 ? 150.0 : 0.0; };
+  auto still = [](double) { return 0.004; };
+  DetectorConfig all;
+  all.report_rejected = true;
+  auto classes = [&](proto::BodySite site, const DetectorConfig& config) {
+    Drive d(site, config);
+    d.run(15, beats, still);
+    std::vector<proto::EventType> types;
+    for (const auto& e : d.judged) types.push_back(e.type());
+    return types;
+  };
+  EXPECT_EQ(classes(proto::CALF, all), std::vector<proto::EventType>{proto::CLONUS});
+  const auto back = classes(proto::LOWER_BACK, all);
+  ASSERT_FALSE(back.empty());
+  for (const auto type : back) EXPECT_NE(type, proto::CLONUS);
+  DetectorConfig trunk = all;
+  trunk.trunk_clonus = 1;
+  EXPECT_EQ(classes(proto::LOWER_BACK, trunk), std::vector<proto::EventType>{proto::CLONUS});
 }
 
 TEST(ActivationDetector, FadingTailOfACrampIsNotASecondEvent) {

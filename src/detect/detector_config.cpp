@@ -17,7 +17,7 @@ struct Option {
 };
 
 // Every numeric threshold, with the range a value must fall in to make sense.
-constexpr std::array<Option, 59> kOptions{{
+constexpr std::array<Option, 60> kOptions{{
     {"split_factor", &DetectorConfig::split_factor, 1.5, 1e9},
     {"split_memory_s", &DetectorConfig::split_memory_s, 0.05, 3600},
     {"trim_lead_fraction", &DetectorConfig::trim_lead_fraction, 0, 1},
@@ -57,6 +57,7 @@ constexpr std::array<Option, 59> kOptions{{
     {"clonus_min_correlation", &DetectorConfig::clonus_min_correlation, 0, 1},
     {"clonus_min_s", &DetectorConfig::clonus_min_s, 0.1, 60},
     {"clonus_min_snr", &DetectorConfig::clonus_min_snr, 1, 1000},
+    {"trunk_clonus", &DetectorConfig::trunk_clonus, 0, 1},
     {"min_confidence", &DetectorConfig::min_confidence, 0, 1},
     {"min_fill", &DetectorConfig::min_fill, 0, 1},
     {"sharp_rise_s", &DetectorConfig::sharp_rise_s, 0, 1},

@@ -66,6 +66,9 @@ struct DetectorConfig {
   double clonus_min_correlation = 0.3;  // envelope autocorrelation peak at the burst period
   double clonus_min_s = 1.0;
   double clonus_min_snr = 12;  // clonus beats are strong; light rhythmic work (typing) is not
+  // Clonus is the stretch reflex of a limb (ankle, knee, wrist): at the neck, shoulders and back
+  // a 3-8 Hz train is classed by its length and judged like any burst, unless this is 1.
+  double trunk_clonus = 0;
 
   // ---- involuntary vs voluntary ----
   double min_confidence = 0.6;        // events below this are not reported

@@ -69,7 +69,10 @@ namespace spasmwatch::detect {
                                (0 for clonus and phasic jaw episodes, bursty by nature) */  \
   X(tremor_share, 0.0)      /* share of the movement power in 3-8 Hz during the event (0-1.5) */\
   X(tremor_g, 0.0)          /* g, RMS of the 3-8 Hz movement during the event (0.5 at most) */  \
-  X(clonus_tremor, 0.0)     /* tremor_share of an event classed clonus (clonus shakes the limb) */
+  X(clonus_tremor, 0.0)     /* tremor_share of an event classed clonus (clonus shakes the limb) */\
+  X(jolt_near, 0.0)         /* still limb, no task, not clonus: onset movement 0.7-1 of the jolt \
+                               this contraction can give, as 0-1 (onset_jolt graded below 1) */   \
+  X(restless, 0.0)          /* still context: log(movement before / 5 mg), clamped to [0, 3] */
 
 enum class Evidence : std::size_t {
 #define SPASMWATCH_EVIDENCE_ENUM(name, weight) name,
