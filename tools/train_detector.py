@@ -2,7 +2,7 @@
 """Fit the weights of the detector's evidence (src/detect/evidence.hpp) to simulated days.
 
 Input: CSV files written by `spasmwatch eval --suite --seed N --evidence FILE` (one row per
-judged activation, with the truth event it overlaps most). Use development seeds only (1-22):
+judged activation, with the truth event it overlaps most). Use development seeds only (< 1000):
 the held-out seeds (>= 1000) that README and DETECTOR.md report must never be seen here.
 
 Labels. An activation is a spasm-like event to report (1) when it is the activation that best
@@ -132,18 +132,25 @@ def cross_validate(rows, x, y, keep, w, args, hand):
         train = keep & ~test
         fitted = fit(x[train], y[train], w[train], args.l2, hand, quiet=True)
         p[test] = 1 / (1 + np.exp(-np.clip(x[test] @ fitted, -40, 40)))
-    scenario = np.array([r["scenario"] for r in rows])
-    reported = p >= args.threshold
     print(f"-- cross-validation ({len(seeds)} seeds in 11 folds by seed mod 11, each scored by a fit to the others)")
-    for s in sorted(set(scenario.tolist())):
-        m = scenario == s
-        fa = int((m & (y == 0) & reported).sum())
-        pos = int((m & keep & (y == 1)).sum())
-        hit = int((m & keep & (y == 1) & reported).sum())
-        n = len(set(seed[m].tolist()))
-        print(f"  {s:18s} false alarms {fa:4d} ({fa / n:.2f} a seed, {n} seeds)  positives reported {hit:5d}/{pos:5d}")
+    for k, (fa, pos, hit, n) in sorted(scenario_counts(rows, p, y, keep, args.threshold).items()):
+        print(f"  {k:18s} false alarms {fa:4d} ({fa / n:.2f} a seed, {n} seeds)  positives reported {hit:5d}/{pos:5d}")
     pos = keep & (y == 1)
-    print(f"  recall over all positives {(pos & reported).sum() / pos.sum():.4f}")
+    print(f"  recall over all positives {(pos & (p >= args.threshold)).sum() / pos.sum():.4f}")
+
+
+def scenario_counts(rows, p, y, keep, threshold):
+    """Per scenario: reported false alarms, positives, positives reported, number of seeds."""
+    stats = defaultdict(lambda: [0, 0, 0, set()])
+    for i, r in enumerate(rows):
+        s = stats[r["scenario"]]
+        if y[i] == 0 and p[i] >= threshold:
+            s[0] += 1
+        if keep[i] and y[i] == 1:
+            s[1] += 1
+            s[2] += p[i] >= threshold
+        s[3].add(r["seed"])
+    return {k: (fa, pos, int(hit), len(seeds)) for k, (fa, pos, hit, seeds) in stats.items()}
 
 
 def seed_ranges(rows):
@@ -168,17 +175,8 @@ def seed_ranges(rows):
 
 def report(rows, x, y, keep, weights, threshold, title):
     p = 1 / (1 + np.exp(-np.clip(x @ weights, -40, 40)))
-    stats = defaultdict(lambda: [0, 0, 0])  # reported false alarms, positives, positives reported
-    for i, r in enumerate(rows):
-        s = stats[r["scenario"]]
-        if y[i] == 0 and p[i] >= threshold:
-            s[0] += 1
-        if keep[i] and y[i] == 1:
-            s[1] += 1
-            s[2] += p[i] >= threshold
     print(f"-- {title} (false alarms counted as activations labelled 0 that would be reported)")
-    for k in sorted(stats):
-        fa, pos, hit = stats[k]
+    for k, (fa, pos, hit, _) in sorted(scenario_counts(rows, p, y, keep, threshold).items()):
         print(f"  {k:18s} false alarms {fa:4d}  positives reported {hit:5d}/{pos:5d}")
 
 

@@ -151,7 +151,7 @@ void ActivationDetector::gather_evidence(Judgement& j) {
   const bool trunk = is_trunk_site(site_);
   set(E::trunk, trunk ? 1 : 0);
   set(E::trunk_log_snr, trunk ? at(E::log_snr) : 0);
-  set(E::trimmed_at_rest, trimmed && !task && ctx != proto::ACTIVE ? 1 : 0);
+  set(E::trimmed_at_rest, trimmed && still_context ? 1 : 0);
   set(E::trimmed_no_rise, trimmed && !rise_known ? 1 : 0);
   set(E::rhythmic_in_task, rhythmic && task ? 1 : 0);
   if (acc_ticks_ > 0) {
