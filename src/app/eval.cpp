@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -120,11 +121,18 @@ CaseResult run_case(const EvalCase& c, const detect::DetectorConfig& config) {
   });
   pipeline.finish();
 
+  for (const auto& a : model.activities()) result.activities.push_back({a.start_s, a.end_s, a.kind});
   std::vector<detect::LabelledEvent> truth;
   for (const auto& t : model.truth()) truth.push_back({t.start_s, t.end_s, truth_type(t.type), group_of(c)});
   result.metrics = detect::score(truth, detected, c.duration_s / 3600);
   result.truth = truth;
   return result;
+}
+
+const CaseResult::Activity* CaseResult::activity_at(double t) const {
+  const auto it = std::upper_bound(activities.begin(), activities.end(), t,
+                                   [](double time, const Activity& a) { return time < a.start_s; });
+  return it == activities.begin() ? nullptr : &*std::prev(it);
 }
 
 std::string case_listing(const CaseResult& r) {
@@ -148,6 +156,11 @@ std::string case_listing(const CaseResult& r) {
                   e.device_start_s(), detect::type_name(e.type()).c_str(), e.duration_s(), e.peak_uv(), e.snr(),
                   e.acc_peak_g(), e.confidence(), e.context(), e.rise_s(), e.fill(), hit ? "" : "  <-- FALSE ALARM");
     rows.push_back({e.device_start_s() + 1e-6, buf});
+    if (const auto* activity = r.activity_at(e.device_start_s()); !hit && activity != nullptr) {
+      std::snprintf(buf, sizeof buf, " (during %s, %.1f s into it)", activity->kind.c_str(),
+                    e.device_start_s() - activity->start_s);
+      rows.back().text += buf;
+    }
   }
   for (const auto& e : r.rejected) {
     bool hit = false;
@@ -166,7 +179,7 @@ std::string case_listing(const CaseResult& r) {
 }
 
 std::string evidence_csv_header() {
-  std::string out = "scenario,site,seed,start_s,end_s,reported,type,truth_onset_error_s,truth_cover,confidence";
+  std::string out = "scenario,site,seed,start_s,end_s,reported,type,truth_onset_error_s,truth_cover,confidence,activity";
   for (const auto name : detect::kEvidenceNames) out += "," + std::string(name);
   return out + "\n";
 }
@@ -195,8 +208,9 @@ std::string evidence_csv_rows(const CaseResult& r) {
       std::snprintf(buf, sizeof buf, ",,0");
     }
     out += buf;
-    std::snprintf(buf, sizeof buf, ",%.4f", e.confidence());
+    std::snprintf(buf, sizeof buf, ",%.4f,", e.confidence());
     out += buf;
+    if (const auto* activity = r.activity_at(e.device_start_s())) out += activity->kind;
     for (const double v : j.evidence) {
       std::snprintf(buf, sizeof buf, ",%.6g", v);
       out += buf;

@@ -37,15 +37,25 @@ struct CaseResult {
     detect::EvidenceVector evidence{};
   };
   std::vector<Judged> judged;
+  // Simulated cases: what the wearer was doing (the simulator's activity plan), in time order.
+  struct Activity {
+    double start_s;
+    double end_s;
+    std::string kind;
+  };
+  std::vector<Activity> activities;
+  // The activity at device time t (null for recordings, which have no plan).
+  [[nodiscard]] const Activity* activity_at(double t) const;
 };
 
 // One CSV row per judged activation: scenario, site, seed, times, the truth event it overlaps
-// most (onset error, fraction of the activation it covers), confidence, then the evidence by
-// name. tools/train_detector.py fits the weights from these rows.
+// most (onset error, fraction of the activation it covers), confidence, the simulated activity
+// at its onset, then the evidence by name. tools/train_detector.py fits the weights from these rows.
 [[nodiscard]] std::string evidence_csv_header();
 [[nodiscard]] std::string evidence_csv_rows(const CaseResult& r);
 
-// Every truth event and detection in time order, marking misses and false alarms (for tuning).
+// Every truth event and detection in time order, marking misses and false alarms (with the
+// simulated activity they fell in), for tuning.
 [[nodiscard]] std::string case_listing(const CaseResult& r);
 
 // The scenario suite of the detection issue: each scenario at its natural site and length.

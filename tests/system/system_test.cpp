@@ -272,11 +272,14 @@ TEST_F(SystemTest, EvalScoresTheDetectorAndHeartbeatsAreNeverEvents) {
   std::istringstream rows(testing::read_file(evidence));
   std::string header;
   ASSERT_TRUE(std::getline(rows, header));
-  EXPECT_EQ(header.rfind("scenario,site,seed,start_s,end_s,reported,type,truth_onset_error_s,truth_cover,", 0), 0u)
+  EXPECT_EQ(header.rfind("scenario,site,seed,start_s,end_s,reported,type,truth_onset_error_s,truth_cover,confidence,"
+                         "activity,",
+                         0),
+            0u)
       << header;
   EXPECT_NE(header.find(",onset_jolt,"), std::string::npos) << header;
   const auto columns = std::count(header.begin(), header.end(), ',');
-  std::size_t reported = 0, reported_on_truth = 0, lines = 0;
+  std::size_t reported = 0, reported_on_truth = 0, lines = 0, rejected_shifting = 0;
   for (std::string line; std::getline(rows, line); ++lines) {
     ASSERT_EQ(std::count(line.begin(), line.end(), ','), columns) << line;
     EXPECT_EQ(line.rfind("rest,lower_back,12,", 0), 0u) << line;
@@ -287,7 +290,12 @@ TEST_F(SystemTest, EvalScoresTheDetectorAndHeartbeatsAreNeverEvents) {
       ++reported;
       if (std::stod(cells.at(8)) > 0) ++reported_on_truth;
     }
+    // The simulated activity at the onset (the rest scenario: sitting, shifting, a snack).
+    const std::string& activity = cells.at(10);
+    EXPECT_TRUE(activity == "rest" || activity == "shifting" || activity == "chewing") << line;
+    if (activity == "shifting" && cells.at(5) == "0") ++rejected_shifting;
   }
+  EXPECT_GT(rejected_shifting, 0u) << "shifting in the seat is judged and rejected";
   const auto detections_at = out.find("\"detections\": ");
   ASSERT_NE(detections_at, std::string::npos) << out;
   EXPECT_EQ(reported, std::stoul(out.substr(detections_at + 14)));
