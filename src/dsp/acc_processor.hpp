@@ -10,6 +10,9 @@
 //              3-8 Hz per axis, edges through adapt_band()            (g^2)
 //              (the band-pass acts on the dynamic VECTOR, not on its rectified magnitude:
 //              rectifying a 5 Hz back-and-forth oscillation would move its energy to 10 Hz)
+//   sway     = the same over 0.5-3 Hz (g^2): the slow, smooth movement of the body moving
+//              itself (shifting in the seat, reaching); a spasm's jolt is brief and sharp, its
+//              power mostly above 3 Hz
 //   posture  = from the gravity vector at the end of the tick. The device's z axis is taken as
 //              the body's long axis: |g_z| / |g| > 0.7 (within ~45 degrees of vertical) is
 //              upright (standing or sitting), otherwise lying; |g| < 0.3 g (free fall, a
@@ -39,6 +42,7 @@ struct AccTick {
   float movement_g = 0;
   float jerk_g_per_s = 0;
   float tremor_g2 = 0;
+  float sway_g2 = 0;
   std::array<float, 3> gravity_g{};
   Posture posture = Posture::unknown;
 };
@@ -48,6 +52,8 @@ class AccProcessor {
   static constexpr double kGravityCutoffHz = 0.4;
   static constexpr double kTremorLowHz = 3;
   static constexpr double kTremorHighHz = 8;
+  static constexpr double kSwayLowHz = 0.5;
+  static constexpr double kSwayHighHz = 3;
 
   // rate_hz >= 10, tick_samples >= 1 (e.g. 0.1 s worth). Throws std::invalid_argument otherwise.
   AccProcessor(double rate_hz, int tick_samples);
@@ -60,6 +66,7 @@ class AccProcessor {
   [[nodiscard]] double rate_hz() const { return rate_hz_; }
   [[nodiscard]] int tick_samples() const { return tick_samples_; }
   [[nodiscard]] Band tremor_band() const { return tremor_band_; }
+  [[nodiscard]] Band sway_band() const { return sway_band_; }
 
   // The posture rule above, for one gravity vector.
   [[nodiscard]] static Posture posture_of(const std::array<float, 3>& gravity_g);
@@ -68,17 +75,21 @@ class AccProcessor {
   double rate_hz_;
   int tick_samples_;
   Band tremor_band_;
+  Band sway_band_;
   SosFilter gravity_;
   SosFilter tremor_;
+  SosFilter sway_;
   bool started_ = false;
   std::array<double, 3> prev_dynamic_{};
   int in_tick_ = 0;
   double sum_movement_ = 0;
   double sum_jerk_ = 0;
   double sum_tremor_ = 0;
+  double sum_sway_ = 0;
   std::vector<float> gravity_buf_;
   std::vector<float> dynamic_buf_;
   std::vector<float> band_buf_;
+  std::vector<float> sway_buf_;
 };
 
 }  // namespace spasmwatch::dsp

@@ -62,6 +62,7 @@ TEST(AccProcessor, StillDeviceHasNoMovement) {
       EXPECT_LT(t.movement_g, 1e-5) << rate;
       EXPECT_LT(t.jerk_g_per_s, 1e-3) << rate;
       EXPECT_LT(t.tremor_g2, 1e-10) << rate;
+      EXPECT_LT(t.sway_g2, 1e-10) << rate;
     }
   }
 }
@@ -104,6 +105,30 @@ TEST(AccProcessor, TremorBandPowerRisesWithAFiveHertzOscillation) {
   }
 }
 
+TEST(AccProcessor, SwayBandPowerRisesWithASlowOscillationNotWithTremor) {
+  for (const double rate : {25.0, 50.0, 100.0, 400.0}) {
+    SCOPED_TRACE(rate);
+    const auto mean_bands = [&](double hz) {
+      const auto ticks = run(rate, acc(rate, 20, [hz](double t) {
+        return std::array<double, 3>{0.02, 0.05 * std::sin(2 * kPi * hz * t), 0.99};
+      }));
+      double sway = 0, tremor = 0;
+      for (std::size_t i = 50; i < ticks.size(); ++i) {
+        sway += ticks[i].sway_g2;
+        tremor += ticks[i].tremor_g2;
+      }
+      const auto n = static_cast<double>(ticks.size() - 50);
+      return std::pair{sway / n, tremor / n};
+    };
+    const auto [sway_slow, tremor_slow] = mean_bands(1.5);  // shifting in the seat
+    EXPECT_NEAR(sway_slow, 0.05 * 0.05 / 2, 0.3 * 0.05 * 0.05 / 2);  // in band: ~ full power
+    EXPECT_LT(tremor_slow, 0.2 * sway_slow);
+    const auto [sway_fast, tremor_fast] = mean_bands(8);  // a spasm's jolt rings at ~8 Hz
+    EXPECT_LT(sway_fast, 0.1 * tremor_fast);
+    EXPECT_LT(sway_fast, 0.05 * sway_slow);
+  }
+}
+
 TEST(AccProcessor, TicksDoNotDependOnBlockCutting) {
   const auto xyz = acc(100, 12, [](double t) {
     return std::array<double, 3>{0.3 * std::sin(7 * t), 0.2 * std::cos(31 * t), 0.9 + 0.05 * std::sin(3 * t)};
@@ -116,6 +141,7 @@ TEST(AccProcessor, TicksDoNotDependOnBlockCutting) {
       EXPECT_EQ(cut[i].movement_g, whole[i].movement_g);
       EXPECT_EQ(cut[i].jerk_g_per_s, whole[i].jerk_g_per_s);
       EXPECT_EQ(cut[i].tremor_g2, whole[i].tremor_g2);
+      EXPECT_EQ(cut[i].sway_g2, whole[i].sway_g2);
       EXPECT_EQ(cut[i].gravity_g, whole[i].gravity_g);
     }
   }
