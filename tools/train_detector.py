@@ -185,7 +185,7 @@ def main():
     ap.add_argument("csv", nargs="+")
     ap.add_argument("--out", default=str(ROOT / "src/detect/evidence_weights.inc"))
     ap.add_argument("--l2", type=float, default=1.0)
-    ap.add_argument("--negative-weight", type=float, default=8.0)
+    ap.add_argument("--negative-weight", type=float, default=10.0)
     ap.add_argument("--quiet-weight", type=float, default=8.0)
     ap.add_argument("--threshold", type=float, default=0.6)
     ap.add_argument("--validate", nargs="*", default=[],

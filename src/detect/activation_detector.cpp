@@ -239,6 +239,7 @@ void ActivationDetector::on_tick(std::uint64_t tick, std::span<const float> ms, 
       acc_sum_g_ += acc.movement_g;
       ++acc_ticks_;
       tremor_sum_g2_ += acc.tremor;
+      sway_sum_g2_ += acc.sway;
       movement_sum_g2_ += static_cast<double>(acc.movement_g) * acc.movement_g;
     }
     if (trace_.size() < kMaxTraceTicks) {
@@ -253,11 +254,11 @@ void ActivationDetector::on_tick(std::uint64_t tick, std::span<const float> ms, 
       emit_(event_);
     }
     if (static_cast<double>(tick - last_above_tick_) * dt >= off_hold_s_) {
-      end_activation();
+      end_activation(env_uv);
     } else if (static_cast<double>(tick - last_strong_tick_) * dt >=
                config_.off_peak_hold_s + (site_ == proto::JAW ? off_hold_s_ : 0)) {
       last_above_tick_ = last_strong_tick_;
-      end_activation();
+      end_activation(env_uv);
     }
   }
 
@@ -337,6 +338,7 @@ void ActivationDetector::start_activation(std::uint64_t tick, std::uint64_t earl
   acc_sum_g_ = 0;
   acc_ticks_ = 0;
   tremor_sum_g2_ = 0;
+  sway_sum_g2_ = 0;
   movement_sum_g2_ = 0;
   movement_pre_at_onset_ = movement_pre_;
   posture_at_onset_ = posture_;
@@ -540,8 +542,9 @@ void ActivationDetector::emit_event(proto::EventState state, proto::EventType ty
   }
 }
 
-void ActivationDetector::end_activation() {
+void ActivationDetector::end_activation(float level_after_uv) {
   state_ = State::idle;
+  level_after_uv_ = level_after_uv;
   freeze_until_tick_ = last_tick_ + static_cast<std::uint64_t>(config_.baseline_hold_s / config_.tick_s);
   trim_weak_activity();
   const double onset_s = static_cast<double>(onset_tick_) * config_.tick_s;

@@ -42,6 +42,7 @@ struct AccState {
   float movement_g = 0;  // RMS of acceleration with gravity removed, over the tick
   float jerk_g_s = 0;
   float tremor = 0;  // 3-8 Hz band power of the movement (g^2), newest accelerometer sample
+  float sway = 0;    // 0.5-3 Hz band power of the movement (g^2), likewise
   proto::Posture posture = proto::POSTURE_UNSPECIFIED;
 };
 
@@ -78,7 +79,10 @@ class ActivationDetector {
   enum class State : std::uint8_t { idle, active };
 
   void start_activation(std::uint64_t tick, std::uint64_t earliest_onset);
-  void end_activation();
+  // level_after_uv: the lead channel's envelope when the activation ended by falling quiet or
+  // below a fraction of its peak (0 at a gap, at the end of data, or when a stronger burst split
+  // it off): a level still well above the resting one is a shift of tone, not a contraction.
+  void end_activation(float level_after_uv = 0);
   // What end_activation() has decided of the finished activation before weighing it.
   struct Judgement {
     proto::EventType type = proto::EVENT_TYPE_UNSPECIFIED;
@@ -209,6 +213,8 @@ class ActivationDetector {
   double acc_sum_g_ = 0;
   std::uint64_t acc_ticks_ = 0;
   double tremor_sum_g2_ = 0;    // 3-8 Hz band power of the movement, summed over the activation
+  double sway_sum_g2_ = 0;      // 0.5-3 Hz band power, likewise (the body moving itself)
+  float level_after_uv_ = 0;    // see end_activation()
   double movement_sum_g2_ = 0;  // movement power, summed likewise (clonus shakes the limb at its
                                 // own 3-8 Hz rhythm; keystrokes and steps jolt it at other rates)
   double movement_pre_at_onset_ = 0;

@@ -157,8 +157,22 @@ void ActivationDetector::gather_evidence(Judgement& j) {
   if (acc_ticks_ > 0) {
     set(E::tremor_share, std::clamp(tremor_sum_g2_ / std::max(movement_sum_g2_, 1e-9), 0.0, 1.5));
     set(E::tremor_g, std::min(std::sqrt(tremor_sum_g2_ / static_cast<double>(acc_ticks_)), 0.5));
+    // Slow, smooth movement (0.5-3 Hz) is the body moving itself, as in shifting in the seat or
+    // reaching; a spasm's jolt is brief and sharp (its power mostly above 3 Hz).
+    set(E::sway_share, std::clamp(sway_sum_g2_ / std::max(movement_sum_g2_, 1e-9), 0.0, 1.5));
+    set(E::sway_g, std::min(std::sqrt(sway_sum_g2_ / static_cast<double>(acc_ticks_)), 0.5));
+  }
+  set(E::sway_at_rest, still_context ? at(E::sway_share) : 0);
+  // A contraction fades back to the resting level; a step in resting tone (sitting up to type,
+  // taking a posture) stays up after the "activation" it started has ended.
+  if (level_after_uv_ > 0) {
+    set(E::level_after,
+        std::clamp(std::log(level_after_uv_ / std::max(baseline_at_onset_uv_, 0.1)), 0.0, 3.0));
   }
   set(E::clonus_tremor, clonus ? at(E::tremor_share) : 0);
+  // The share alone can mislead: a still accelerometer's white noise has ~10% of its power at
+  // 3-8 Hz. Clonus shakes the limb by tens of mg; a still one reads ~1-2 mg in that band.
+  if (clonus) set(E::clonus_shake, std::clamp(std::log(std::max(at(E::tremor_g), 1e-9) / 0.003), 0.0, 3.0));
   // Fidgeting before it, at rest or in bed (above the ~5 mg a still accelerometer reads): a
   // burst amid small body movements is more likely part of them (shifting in the seat).
   set(E::restless,

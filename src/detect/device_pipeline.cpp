@@ -56,6 +56,7 @@ struct DevicePipeline::AccState {
     double t_s;
     float movement_g;
     float tremor_g2;
+    float sway_g2;
     proto::Posture posture;
   };
   std::vector<Sample> ring = std::vector<Sample>(1024);
@@ -215,7 +216,7 @@ void DevicePipeline::on_samples(const ingest::StreamView& stream, std::uint64_t 
                                      : body_axis    ? proto::LYING
                                                     : proto::POSTURE_UNSPECIFIED;
       const double t_s = static_cast<double>(first_index + i) / a.rate_hz;
-      a.push({t_s, tick.movement_g, tick.tremor_g2, posture});
+      a.push({t_s, tick.movement_g, tick.tremor_g2, tick.sway_g2, posture});
     }
     a.next_index = first_index + n;
     a.covered_s = static_cast<double>(a.next_index) / a.rate_hz;
@@ -273,6 +274,7 @@ detect::AccState DevicePipeline::acc_at(double device_s) {
     if (!s.valid) {
       s.posture = sample.posture;
       s.tremor = sample.tremor_g2;  // the newest sample's (the detector averages over events)
+      s.sway = sample.sway_g2;
     }
     s.valid = true;
   }

@@ -72,7 +72,14 @@ namespace spasmwatch::detect {
   X(clonus_tremor, 0.0)     /* tremor_share of an event classed clonus (clonus shakes the limb) */\
   X(jolt_near, 0.0)         /* still limb, no task, not clonus: onset movement 0.7-1 of the jolt \
                                this contraction can give, as 0-1 (onset_jolt graded below 1) */   \
-  X(restless, 0.0)          /* still context: log(movement before / 5 mg), clamped to [0, 3] */
+  X(restless, 0.0)          /* still context: log(movement before / 5 mg), clamped to [0, 3] */ \
+  X(sway_share, 0.0)        /* share of the movement power in 0.5-3 Hz during the event (0-1.5) */\
+  X(sway_g, 0.0)            /* g, RMS of the 0.5-3 Hz movement during the event (0.5 at most) */ \
+  X(sway_at_rest, 0.0)      /* still context: sway_share (the body moving itself, smoothly) */  \
+  X(level_after, 0.0)       /* log(envelope at the end / resting level before), clamped [0, 3]: \
+                               a tone that stays raised (sitting up to type) */                 \
+  X(clonus_shake, 0.0)      /* classed clonus: log(tremor_g / 3 mg), clamped to [0, 3]: the limb \
+                               shakes beyond a still accelerometer's noise */
 
 enum class Evidence : std::size_t {
 #define SPASMWATCH_EVIDENCE_ENUM(name, weight) name,
