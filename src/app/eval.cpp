@@ -179,7 +179,8 @@ std::string case_listing(const CaseResult& r) {
 }
 
 std::string evidence_csv_header() {
-  std::string out = "scenario,site,seed,start_s,end_s,reported,type,truth_onset_error_s,truth_cover,confidence,activity";
+  std::string out =
+      "scenario,site,seed,start_s,end_s,reported,type,truth_onset_error_s,truth_cover,confidence,activity";
   for (const auto name : detect::kEvidenceNames) out += "," + std::string(name);
   return out + "\n";
 }

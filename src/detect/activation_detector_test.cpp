@@ -264,7 +264,8 @@ TEST(ActivationDetector, SlowSwayDuringABurstAtRestIsTheBodyMovingItself) {
   auto moving = [](double t) { return t >= 10 && t < 11 ? 0.02 : 0.004; };
   auto reported = [&](double sway, double tremor, const DetectorConfig& config) {
     Drive d(proto::LOWER_BACK, config);
-    d.run(10, [](double) { return 0.0; }, [](double) { return 0.004; });  // still before it
+    d.run(
+        10, [](double) { return 0.0; }, [](double) { return 0.004; });  // still before it
     d.sway_share = sway;
     d.tremor_share = tremor;
     d.run(10, burst, moving);

@@ -110,8 +110,8 @@ TEST(AccProcessor, SwayBandPowerRisesWithASlowOscillationNotWithTremor) {
     SCOPED_TRACE(rate);
     const auto mean_bands = [&](double hz) {
       const auto ticks = run(rate, acc(rate, 20, [hz](double t) {
-        return std::array<double, 3>{0.02, 0.05 * std::sin(2 * kPi * hz * t), 0.99};
-      }));
+                               return std::array<double, 3>{0.02, 0.05 * std::sin(2 * kPi * hz * t), 0.99};
+                             }));
       double sway = 0, tremor = 0;
       for (std::size_t i = 50; i < ticks.size(); ++i) {
         sway += ticks[i].sway_g2;
@@ -120,7 +120,7 @@ TEST(AccProcessor, SwayBandPowerRisesWithASlowOscillationNotWithTremor) {
       const auto n = static_cast<double>(ticks.size() - 50);
       return std::pair{sway / n, tremor / n};
     };
-    const auto [sway_slow, tremor_slow] = mean_bands(1.5);  // shifting in the seat
+    const auto [sway_slow, tremor_slow] = mean_bands(1.5);           // shifting in the seat
     EXPECT_NEAR(sway_slow, 0.05 * 0.05 / 2, 0.3 * 0.05 * 0.05 / 2);  // in band: ~ full power
     EXPECT_LT(tremor_slow, 0.2 * sway_slow);
     const auto [sway_fast, tremor_fast] = mean_bands(8);  // a spasm's jolt rings at ~8 Hz

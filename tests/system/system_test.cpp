@@ -272,9 +272,10 @@ TEST_F(SystemTest, EvalScoresTheDetectorAndHeartbeatsAreNeverEvents) {
   std::istringstream rows(testing::read_file(evidence));
   std::string header;
   ASSERT_TRUE(std::getline(rows, header));
-  EXPECT_EQ(header.rfind("scenario,site,seed,start_s,end_s,reported,type,truth_onset_error_s,truth_cover,confidence,"
-                         "activity,",
-                         0),
+  EXPECT_EQ(header.rfind(
+                "scenario,site,seed,start_s,end_s,reported,type,truth_onset_error_s,truth_cover,confidence,"
+                "activity,",
+                0),
             0u)
       << header;
   EXPECT_NE(header.find(",onset_jolt,"), std::string::npos) << header;
