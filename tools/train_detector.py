@@ -191,7 +191,7 @@ def main():
     ap.add_argument("--validate", nargs="*", default=[],
                     help="CSV files of other development seeds to report the fitted weights on")
     ap.add_argument("--cv", action="store_true",
-                    help="also cross-validate (leave two seeds out) to choose the settings above")
+                    help="also cross-validate (11 folds of seeds by seed mod 11) to choose the settings above")
     args = ap.parse_args()
 
     names = evidence_names()
@@ -211,7 +211,7 @@ def main():
         seeds_of[r["scenario"]].add(r["seed"])
     common = min(len(v) for v in seeds_of.values())
     w = w * np.array([common / len(seeds_of[r["scenario"]]) for r in rows])
-    print(f"{len(rows)} activations from seeds {seeds}: {int(y[keep].sum())} to report, "
+    print(f"{len(rows)} activations from {seed_ranges(rows)}: {int(y[keep].sum())} to report, "
           f"{int((keep & (y == 0)).sum())} not, {int((~keep).sum())} left out")
     report(rows, x, y, keep, hand, args.threshold, "hand-set weights")
     fitted = fit(x[keep], y[keep], w[keep], args.l2, hand)

@@ -544,7 +544,6 @@ void ActivationDetector::emit_event(proto::EventState state, proto::EventType ty
 
 void ActivationDetector::end_activation(float level_after_uv) {
   state_ = State::idle;
-  level_after_uv_ = level_after_uv;
   freeze_until_tick_ = last_tick_ + static_cast<std::uint64_t>(config_.baseline_hold_s / config_.tick_s);
   trim_weak_activity();
   const double onset_s = static_cast<double>(onset_tick_) * config_.tick_s;
@@ -596,7 +595,7 @@ void ActivationDetector::end_activation(float level_after_uv) {
   }
 
   // ---- involuntary or voluntary: evidence, weighed by a logistic model (evidence.hpp) ----
-  Judgement j{type, duration_s, snr, task, above_task, within_task, rhythmic, in_gait, tail};
+  Judgement j{type, duration_s, snr, task, above_task, within_task, rhythmic, in_gait, tail, level_after_uv};
   gather_evidence(j);
   const double confidence = evidence_confidence(evidence_, config_.weights);
 

@@ -88,14 +88,15 @@ class ActivationDetector {
     proto::EventType type = proto::EVENT_TYPE_UNSPECIFIED;
     double duration_s = 0;
     double snr = 0;
-    bool task = false;         // a voluntary task was going on at the onset
-    bool above_task = false;   // ... and this stands out of its bursts
-    bool within_task = false;  // ... or does not
-    bool rhythmic = false;     // on the beat of a steady series before it
-    bool in_gait = false;      // a steady series of activations before it
-    bool tail = false;         // the fading tail of the previous contraction
-    double rise_s = 0;         // out: the onset rise measured
-    double fill = 0;           // out: the fill measured
+    bool task = false;          // a voluntary task was going on at the onset
+    bool above_task = false;    // ... and this stands out of its bursts
+    bool within_task = false;   // ... or does not
+    bool rhythmic = false;      // on the beat of a steady series before it
+    bool in_gait = false;       // a steady series of activations before it
+    bool tail = false;          // the fading tail of the previous contraction
+    double level_after_uv = 0;  // see end_activation()
+    double rise_s = 0;          // out: the onset rise measured
+    double fill = 0;            // out: the fill measured
   };
   // A voluntary task was going on at the onset: bursts starting often, or the muscle busy much
   // of the time (keystrokes, steps, chores).
@@ -214,7 +215,6 @@ class ActivationDetector {
   std::uint64_t acc_ticks_ = 0;
   double tremor_sum_g2_ = 0;    // 3-8 Hz band power of the movement, summed over the activation
   double sway_sum_g2_ = 0;      // 0.5-3 Hz band power, likewise (the body moving itself)
-  float level_after_uv_ = 0;    // see end_activation()
   double movement_sum_g2_ = 0;  // movement power, summed likewise (clonus shakes the limb at its
                                 // own 3-8 Hz rhythm; keystrokes and steps jolt it at other rates)
   double movement_pre_at_onset_ = 0;

@@ -123,7 +123,8 @@ TEST(ActivationDetector, SlowRisingBurstsWhileMovingAreNotReported) {
 struct Drive {
   DetectorConfig config;
   std::vector<proto::Event> finals;
-  std::vector<proto::Event> judged;  // finals and, with report_rejected, the rejected ones
+  std::vector<proto::Event> judged;             // finals and, with report_rejected, the rejected ones
+  std::vector<EvidenceVector> judged_evidence;  // the evidence of each of them
   ActivationDetector detector;
   std::mt19937 rng{7};
   std::gamma_distribution<float> noise{20.0f, 9.0f / 20.0f};
@@ -135,7 +136,10 @@ struct Drive {
   explicit Drive(proto::BodySite site = proto::CALF, const DetectorConfig& settings = {})
       : config(settings), detector(config, site, 2, [this](const proto::Event& e) {
           if (e.state() == proto::FINAL) finals.push_back(e);
-          if (e.state() == proto::FINAL || e.state() == proto::RETRACTED) judged.push_back(e);
+          if (e.state() == proto::FINAL || e.state() == proto::RETRACTED) {
+            judged.push_back(e);
+            judged_evidence.push_back(detector.evidence());
+          }
         }) {}
   // `level(t)` in µV RMS, `movement(t)` in g, for `seconds` from the current time.
   template <class Level, class Movement>
@@ -279,6 +283,30 @@ TEST(ActivationDetector, SlowSwayDuringABurstAtRestIsTheBodyMovingItself) {
     no_sway.weights[static_cast<std::size_t>(e)] = 0;
   }
   EXPECT_EQ(reported(0.8, 0.1, no_sway), 1u);
+}
+
+TEST(ActivationDetector, EvidenceMeasuresFidgetingBeforeAndATonicLevelAfter) {
+  DetectorConfig all;
+  all.report_rejected = true;
+  const auto judged = [&](auto level, auto movement) {
+    Drive d(proto::LOWER_BACK, all);
+    d.run(25, level, movement);
+    EXPECT_EQ(d.judged_evidence.size(), 1u);
+    return d.judged_evidence.empty() ? EvidenceVector{} : d.judged_evidence.front();
+  };
+  const auto at = [](const EvidenceVector& ev, Evidence e) { return ev[static_cast<std::size_t>(e)]; };
+  auto still = [](double) { return 0.004; };
+  // restless: log(movement before / 5 mg) at rest; 2 s of 0.05 g before the burst ~ log(10).
+  auto burst = [](double t) { return ramp(t, 10, 11.2, 20); };
+  EXPECT_NEAR(at(judged(burst, [](double t) { return t >= 8 && t < 10 ? 0.05 : 0.004; }), Evidence::restless),
+              std::log(10.0), 0.3);
+  EXPECT_EQ(at(judged(burst, still), Evidence::restless), 0.0);
+  // level_after: a 100 µV contraction that falls back to the ~3 µV floor, and one after which the
+  // muscle holds 12 µV (a tone step): log(level at the end / floor) ~ 0 and ~ log(4).
+  auto back = [](double t) { return ramp(t, 10, 11, 100); };
+  auto holds = [](double t) { return t >= 10 && t < 11 ? ramp(t, 10, 11, 100) : t >= 11 ? 12.0 : 0.0; };
+  EXPECT_LT(at(judged(back, still), Evidence::level_after), 0.4);
+  EXPECT_NEAR(at(judged(holds, still), Evidence::level_after), std::log(4.0), 0.4);
 }
 
 TEST(ActivationDetector, ClonusIsClassedAtLimbsNotAtTheTrunk) {

@@ -165,9 +165,9 @@ void ActivationDetector::gather_evidence(Judgement& j) {
   set(E::sway_at_rest, still_context ? at(E::sway_share) : 0);
   // A contraction fades back to the resting level; a step in resting tone (sitting up to type,
   // taking a posture) stays up after the "activation" it started has ended.
-  if (level_after_uv_ > 0) {
+  if (j.level_after_uv > 0) {
     set(E::level_after,
-        std::clamp(std::log(level_after_uv_ / std::max(baseline_at_onset_uv_, 0.1)), 0.0, 3.0));
+        std::clamp(std::log(j.level_after_uv / std::max(baseline_at_onset_uv_, 0.1)), 0.0, 3.0));
   }
   set(E::clonus_tremor, clonus ? at(E::tremor_share) : 0);
   // The share alone can mislead: a still accelerometer's white noise has ~10% of its power at
